@@ -199,7 +199,7 @@ class Config:
             d[s][k] = v
         return Config.from_dict(d)
 
-# %% ../nbs/00_config.ipynb #0000000f
+# %% ../nbs/00_config.ipynb #00000010
 def save_config(cfg:Config, path) -> Path:
     "Write `cfg` as YAML (`.yaml`/`.yml`) or JSON (`.json`), atomically."
     path = Path(path)
@@ -228,7 +228,7 @@ def config_hash(section) -> str:
     blob = json.dumps(d, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-# %% ../nbs/00_config.ipynb #00000012
+# %% ../nbs/00_config.ipynb #00000014
 def describe_config(section_cls) -> str:
     "A Markdown table of a config section's fields: name, default, allowed values, meaning."
     rows = ['| field | default | allowed | meaning |', '|---|---|---|---|']
@@ -241,7 +241,7 @@ def describe_config(section_cls) -> str:
         rows.append(f"| `{f.name}` | `{default!r}` | {allowed} | {m.get('doc','')} |")
     return '\n'.join(rows)
 
-# %% ../nbs/00_config.ipynb #00000016
+# %% ../nbs/00_config.ipynb #00000018
 def sample_path() -> Path:
     "Folder of the bundled 12-complex PDBbind sample (`<code>/` folders + `INDEX_sample_PL_data.2019`)."
     return Path(__file__).resolve().parent/'sample'/'toy12'

@@ -53,7 +53,7 @@ def close_logging():
     for h in list(log.handlers):
         if getattr(h, '_aidd', False): log.removeHandler(h); h.close()
 
-# %% ../nbs/01_log.ipynb #0000000b
+# %% ../nbs/01_log.ipynb #0000000c
 def progress_enabled(rank:int=0) -> bool:
     "Bars show on rank 0 unless `AIDD_NO_PROGRESS` is set to a true value."
     return rank == 0 and os.environ.get('AIDD_NO_PROGRESS', '').lower() not in ('1', 'true', 'yes')

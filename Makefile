@@ -1,0 +1,53 @@
+# aidd-train — the README's commands. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# CPU build by default (a local wheel on our machines; avoids a multi-GB CUDA download).
+# A torch already installed in .venv (e.g. your CUDA build) is kept.
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.aidd-installed
+
+.PHONY: demo test test-slow docs export clean-nbs readme install clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo      set up .venv and run aidd_demo on the bundled sample"
+	@echo "make test      set up .venv; check notebooks/library/README are in sync; run all notebook tests (pytest)"
+	@echo "make test-slow same, including cells flagged #| slow"
+	@echo "make docs      build the docs site offline into _site/"
+	@echo "make export | clean-nbs | readme   developer helpers"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python settings.ini setup.py
+	@$(BIN)/python -c "import torch" 2>/dev/null && echo "keeping installed torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')" \
+	  || $(BIN)/pip install --disable-pip-version-check "$(TORCH)"
+	$(BIN)/pip install --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aidd_demo
+
+test: $(STAMP)
+	AIDD_NO_PROGRESS=1 $(BIN)/pytest -ra --durations=15 tests
+
+test-slow: $(STAMP)
+	AIDD_NO_PROGRESS=1 AIDD_TEST_FLAGS=slow $(BIN)/pytest -ra --durations=15 tests
+
+docs: $(STAMP)
+	$(BIN)/python docs/build.py
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+clean-nbs: $(STAMP)
+	$(BIN)/nbdev_clean
+
+readme: $(STAMP)
+	$(BIN)/python docs/readme.py
+
+clean:
+	rm -rf _site docs/_build _proc _docs
