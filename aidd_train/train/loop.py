@@ -317,6 +317,7 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
                 bad_before:int=0, # non-finite steps of earlier epochs (max_bad_steps counts the whole run)
                 rank:int=0, # DDP rank (noise seed, progress bar)
                 precision:str|None=None,
+                n_batches:int|None=None, # batches in this epoch (default `len(loader)`; DDP: the minimum over ranks)
                 desc:str='train'
                ) -> EpochState:
     "Train one epoch (or the rest of one) with `train_step`; returns the epoch's `EpochState`."
@@ -326,7 +327,7 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
     precision = precision or resolve_precision(cfg.precision, device)
     if hasattr(loader, 'set_epoch'): loader.set_epoch(st.epoch)
     elif hasattr(getattr(loader, 'sampler', None), 'set_epoch'): loader.sampler.set_epoch(st.epoch)
-    n_batches = len(loader)
+    n_batches = len(loader) if n_batches is None else min(n_batches, len(loader))
     model.train()
     it = iter(loader)
     for _ in range(st.batch): next(it)                       # replay the order up to the resume point
