@@ -98,6 +98,23 @@ def check_pdb_text(text:str, name:str, stage:str='pocket') -> int:
     if n == 0: raise DataError(stage, f'{name} has no ATOM/HETATM records')
     return n
 
+_WATERS = {'HOH', 'WAT', 'H2O', 'DOD', 'D2O', 'TIP', 'TIP3', 'SOL'}
+_RES_KIND = {}   # residue name -> 'protein' (amino/nucleic acid, incl. modified) or None; memo of gemmi's table
+
+def _residue_is_polymer(resname:str) -> bool:
+    if resname not in _RES_KIND:
+        t = gemmi.find_tabulated_residue(resname)
+        _RES_KIND[resname] = bool(t is not None and (t.is_amino_acid() or t.is_nucleic_acid()))
+    return _RES_KIND[resname]
+
+def _element(line:str) -> gemmi.Element:
+    "Element from columns 77-78, else from the atom name (PDB convention: a name starting in column 13 is a two-letter element)."
+    sym = line[76:78].strip() if len(line) >= 78 else ''
+    if not sym:
+        name = line[12:16]
+        sym = name[1] if name[:1] in (' ', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') else name[:2].strip()
+    return gemmi.Element(sym.strip('0123456789+-') or 'X')
+
 def read_pdb_atoms(path,                     # a protein or pocket PDB file
                    keep_hydrogens:bool=False, # keep H (and D) atoms
                    keep_waters:bool=False,    # keep water oxygens (and their H if keep_hydrogens)
@@ -105,35 +122,32 @@ def read_pdb_atoms(path,                     # a protein or pocket PDB file
                    keep_cofactors:bool=True,  # keep other HETATM groups (cofactors, non-metal ions)
                    stage:str='pocket',        # stage name used in errors
                   ) -> Atoms:
-    "Read the first model / first altloc of a PDB file with gemmi, after a raw sanity pass; filter atoms by policy."
+    "Atoms of the first model / first alternate location of a PDB file, after a raw sanity pass; filtered by policy (gemmi supplies elements and residue tables)."
     path = Path(path)
     if not path.is_file(): raise DataError(stage, f'{path.name} not found')
     text = path.read_bytes().decode('latin-1')
     check_pdb_text(text, path.name, stage)
-    try:
-        st = gemmi.read_pdb_string(text)
-    except Exception as e:
-        raise DataError(stage, f'gemmi cannot parse {path.name}: {str(e).splitlines()[0]}') from None
-    if len(st) == 0: raise DataError(stage, f'{path.name} has no models')
-    st.remove_alternative_conformations()
     z, pos, res, grp = [], [], [], []
-    ri = 0
-    for ch in st[0]:
-        for r in ch:
-            ri += 1
-            if r.is_water(): g = 'water'
-            elif r.het_flag != 'H': g = 'protein'
-            else:
-                t = gemmi.find_tabulated_residue(r.name)
-                g = 'protein' if t is not None and (t.is_amino_acid() or t.is_nucleic_acid()) else None
-            for a in r:
-                el = a.element
-                if el.atomic_number == 0:
-                    raise DataError(stage, f"{path.name}: atom {a.name!r} of residue {r.name} {r.seqid} has no known element")
-                if el.atomic_number == 1 and not keep_hydrogens: continue
-                gg = g or ('metal' if el.is_metal else 'cofactor')
-                if (gg == 'water' and not keep_waters) or (gg == 'metal' and not keep_metals) or (gg == 'cofactor' and not keep_cofactors): continue
-                z.append(el.atomic_number); pos.append((a.pos.x, a.pos.y, a.pos.z)); res.append(ri); grp.append(gg)
+    ri, key, alt = 0, None, None
+    for line in text.splitlines():
+        if line.startswith('ENDMDL') and ri: break                 # first model only
+        if not line.startswith(('ATOM  ', 'HETATM')): continue
+        k = (line[21], line[22:27], line[17:20])                    # chain, residue number + insertion code, name
+        if k != key: ri, key, alt = ri + 1, k, None                 # a residue = a consecutive run of its atoms
+        a = line[16]
+        if a != ' ':
+            if alt is None: alt = a
+            if a != alt: continue                                   # keep the first alternate location
+        resname = line[17:20].strip()
+        el = _element(line)
+        if el.atomic_number == 0:
+            raise DataError(stage, f"{path.name}: atom {line[12:16].strip()!r} of residue {resname} {line[22:27].strip()} has no known element")
+        if el.atomic_number == 1 and not keep_hydrogens: continue
+        if resname in _WATERS: g = 'water'
+        elif line.startswith('ATOM') or _residue_is_polymer(resname): g = 'protein'
+        else: g = 'metal' if el.is_metal else 'cofactor'
+        if (g == 'water' and not keep_waters) or (g == 'metal' and not keep_metals) or (g == 'cofactor' and not keep_cofactors): continue
+        z.append(el.atomic_number); pos.append((float(line[30:38]), float(line[38:46]), float(line[46:54]))); res.append(ri); grp.append(g)
     if not z: return _empty_atoms()
     return Atoms(np.asarray(z, np.int64), np.asarray(pos, np.float64), np.asarray(res, np.int64), np.asarray(grp))
 
