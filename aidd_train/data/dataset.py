@@ -313,7 +313,7 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
              f"({n_cached} from cache) in {manifest['seconds_total']:.1f}s → {out}")
     return manifest
 
-# %% ../../nbs/13_data.dataset.ipynb #00000014
+# %% ../../nbs/13_data.dataset.ipynb #00000015
 def _read_csv(path) -> list:
     with open(path, newline='', encoding='utf-8') as f: return list(csv.DictReader(f))
 
@@ -340,7 +340,7 @@ def load_graphs(out,                      # a folder written by `process_dataset
     packed = _load_packed(cache, ok, m.get('packed_sig'))
     return packed if packed is not None else [load_graph(cache/f'{c}.pt') for c in ok]
 
-# %% ../../nbs/13_data.dataset.ipynb #00000028
+# %% ../../nbs/13_data.dataset.ipynb #0000002b
 def read_ids(spec) -> list:
     "PDB codes from a file (CSV/text, first column, header optional) or a comma-separated string."
     if spec is None: return []
@@ -433,7 +433,7 @@ def make_splits(graphs_or_codes,              # graphs (with `.pdb_code`) or PDB
                                created=datetime.now(timezone.utc).isoformat(timespec='seconds')))
     return s
 
-# %% ../../nbs/13_data.dataset.ipynb #0000002d
+# %% ../../nbs/13_data.dataset.ipynb #00000031
 class EpochSampler(torch.utils.data.Sampler):
     "Indices 0..n-1, shuffled by `(seed, epoch)` when `shuffle`; call `set_epoch` each epoch."
     def __init__(self, n:int, shuffle:bool=False, seed:int=0): self.n, self.shuffle, self.seed, self.epoch = n, shuffle, seed, 0
@@ -500,7 +500,7 @@ def make_loader(graphs,                          # list of graphs
     dl.set_epoch(0)
     return dl
 
-# %% ../../nbs/13_data.dataset.ipynb #00000031
+# %% ../../nbs/13_data.dataset.ipynb #00000036
 def worst_case_batch(graphs, n:int) -> Batch:
     "The `n` heaviest graphs (by `n_edges`, then atoms; repeated if `n` > len(graphs)) as one `Batch`."
     if not graphs: raise ValueError('worst_case_batch needs at least one graph')
@@ -508,7 +508,7 @@ def worst_case_batch(graphs, n:int) -> Batch:
     ranked = sorted(graphs, key=lambda g: (-int(g.n_edges), -g.num_nodes, g.pdb_code))
     return Batch.from_data_list([ranked[i % len(ranked)] for i in range(n)])
 
-# %% ../../nbs/13_data.dataset.ipynb #00000034
+# %% ../../nbs/13_data.dataset.ipynb #00000039
 def add_coord_noise(batch,                               # a Batch (or Data)
                     sigma:float,                         # Å, standard deviation of the Gaussian noise
                     generator:torch.Generator|None=None, # for reproducible noise
@@ -522,7 +522,7 @@ def add_coord_noise(batch,                               # a Batch (or Data)
     out.pos = batch.pos + sigma * noise
     return out
 
-# %% ../../nbs/13_data.dataset.ipynb #00000037
+# %% ../../nbs/13_data.dataset.ipynb #0000003c
 @call_parse
 def process_cli(root:str=None,             # PDBbind root: <root>/<code>/ or <root>/<bucket>/<code>/
                 out:str=None,              # output folder (manifest.json, failures.csv, labels.csv, graphs/)

@@ -67,7 +67,7 @@ def complex_to_graph(cplx:Complex,               # ligand + pocket atoms from `l
              n_edges=torch.tensor([count_edges(pos, cfg.edge_cutoff)], dtype=torch.long), num_nodes=n)
     return validate_graph(g)
 
-# %% ../../nbs/12_data.graph.ipynb #0000000e
+# %% ../../nbs/12_data.graph.ipynb #0000000f
 _TENSOR_KEYS = ('z', 'pos', 'is_ligand', 'y', 'n_edges')
 
 def graph_to_dict(g:Data, meta:dict|None=None) -> dict:
@@ -105,7 +105,7 @@ def load_graph(path, with_meta:bool=False):
     g = graph_from_dict(d)
     return (g, d.get('meta', {})) if with_meta else g
 
-# %% ../../nbs/12_data.graph.ipynb #00000011
+# %% ../../nbs/12_data.graph.ipynb #00000012
 def graph_stats(graphs) -> dict:
     "Count, atoms (min/mean/max), ligand atoms (max), edges at the cutoff (min/mean/max) of a list of graphs."
     if not graphs: return dict(n=0)

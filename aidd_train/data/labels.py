@@ -65,7 +65,7 @@ def parse_affinity(s:str # a PDBbind measurement such as `Kd=1.2uM`, `IC50~2000u
     _check_pk(a.pK, f'pK derived from {s!r}')
     return a
 
-# %% ../../nbs/10_data.labels.ipynb #00000009
+# %% ../../nbs/10_data.labels.ipynb #0000000a
 @dataclass
 class LabelRecord:
     "One complex's affinity label and the facts behind it."
@@ -99,7 +99,7 @@ class LabelProblem:
     skipped:bool = True      # False: the record was kept, this is a warning
     def __str__(self): return f"line {self.line}: {self.reason}" + (f" — {self.text[:80]!r}" if self.text else '')
 
-# %% ../../nbs/10_data.labels.ipynb #0000000b
+# %% ../../nbs/10_data.labels.ipynb #0000000c
 _CODE_RE = re.compile(r'^[0-9][A-Za-z0-9]{3}$')
 
 def is_pdb_code(s:str) -> bool:
@@ -153,7 +153,7 @@ def parse_index_line(line:str, # one data line of an INDEX / .lst / CoreSet.dat 
                       lig, ref, rest, target)
     return rec, fmt
 
-# %% ../../nbs/10_data.labels.ipynb #0000000e
+# %% ../../nbs/10_data.labels.ipynb #0000000f
 _CODE_COLS = ('pdb_code', 'pdbid', 'pdb', 'code', 'pdb_id', 'id')
 _PK_COLS = ('pk', '-logkd/ki', 'label', 'pkd', 'pki', 'y', 'affinity', 'logka', '-logka')
 
@@ -215,7 +215,7 @@ def _is_float(s) -> bool:
     try: float(s); return True
     except (TypeError, ValueError): return False
 
-# %% ../../nbs/10_data.labels.ipynb #00000010
+# %% ../../nbs/10_data.labels.ipynb #00000011
 class Labels:
     "Affinity records by PDB code, with the problems met while reading them."
     def __init__(self, records=(), problems=(), source:str|None=None, fmt:str|None=None, excluded=()):
@@ -264,7 +264,7 @@ class Labels:
         path.write_text(buf.getvalue(), encoding='utf-8')
         return path
 
-# %% ../../nbs/10_data.labels.ipynb #00000012
+# %% ../../nbs/10_data.labels.ipynb #00000013
 def _decode_lines(raw:bytes):
     "Yield (line_no, text, bad_bytes_in_data:bool|None) — None: clean; True/False: had invalid UTF-8."
     if raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]

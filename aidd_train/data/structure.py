@@ -212,7 +212,7 @@ def read_ligand(sdf=None,                   # `<code>_ligand.sdf` (or None)
                     reasons.append(f"{p.name}{'' if sanitize else ' (unsanitized)'}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
     raise DataError('ligand', 'cannot read the ligand: ' + '; '.join(dict.fromkeys(reasons)))
 
-# %% ../../nbs/11_data.structure.ipynb #00000018
+# %% ../../nbs/11_data.structure.ipynb #00000019
 @dataclass
 class Complex:
     "One complex ready for graph building: ligand and pocket atoms, where they came from, and notes."
