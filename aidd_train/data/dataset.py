@@ -239,7 +239,8 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
     out.mkdir(parents=True, exist_ok=True)
     key = cache_key(cfg); cache = out/'graphs'/key; cache.mkdir(parents=True, exist_ok=True)
     for t in cache.glob('*.tmp*'): t.unlink(missing_ok=True)          # leftovers of a killed run
-    prev = json.loads((out/'manifest.json').read_text()) if (out/'manifest.json').exists() else None
+    try: prev = json.loads((out/'manifest.json').read_text()) if (out/'manifest.json').exists() else None
+    except ValueError: prev = None   # unreadable manifest: treat as a first run
     changed = prev is not None and prev.get('cache_key') != key
     if changed:
         what = 'data config' if prev.get('config_hash') != config_hash(cfg) else 'processing code'
@@ -258,14 +259,16 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
         if code not in labels and code not in failures: fail(code, 'index', f'folder {dirs[code]} has no entry in {labels.source}')
     tasks, results = [], {}
     state_path = cache/'index.json'
-    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    try: state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    except ValueError: state = {}     # unreadable run index: fall back to the per-complex files
     cfg_d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
     for rec in kept:
         if rec.pdb_code not in dirs: fail(rec.pdb_code, 'files', f'no folder {rec.pdb_code}/ under {root}'); continue
         fp = fingerprint(dirs[rec.pdb_code], rec)
         hit = _read_cached(cache, rec.pdb_code, fp, state, retry_failed)
         if hit is not None: results[rec.pdb_code] = dict(hit, cached=True)
-        else: tasks.append(dict(code=rec.pdb_code, folder=str(dirs[rec.pdb_code]), pK=rec.pK, cfg=cfg_d, cache_dir=str(cache),
+        else: tasks.append(dict(code=rec.pdb_code, folder=os.path.abspath(dirs[rec.pdb_code]), pK=rec.pK, cfg=cfg_d,
+                                cache_dir=os.path.abspath(cache),   # absolute: a reused worker server may have another cwd
                                 fingerprint=fp, _crash=rec.pdb_code in os.environ.get('AIDD_TEST_CRASH_CODES', '').split(',')))
     n_cached = len(results)
     log.info(f'{len(kept)} labelled complexes with folders: {n_cached} cached, {len(tasks)} to process' + (f' with {workers} workers' if workers else ''))
@@ -277,7 +280,8 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
     finally: bar.close()
     t_proc = time.perf_counter() - t1
 
-    _write_json(state_path, {c: {k: v for k, v in r.items() if k != 'cached'} for c, r in sorted(results.items())})
+    state.update({c: {k: v for k, v in r.items() if k != 'cached'} for c, r in results.items()})   # keep entries of other runs
+    _write_json(state_path, dict(sorted(state.items())))
     ok = sorted(c for c, r in results.items() if r['status'] == 'ok')
     packed_sig = _write_packed(cache, ok, results)
     for c, r in results.items():
