@@ -123,6 +123,8 @@ def _process_task(task:dict) -> dict:
         (cache/f'{code}.pt').unlink(missing_ok=True)
     return res
 
+def _ping(): return os.getpid()
+
 def _worker_init():
     torch.set_num_threads(1)   # one process per core; no thread oversubscription
 
@@ -131,6 +133,13 @@ def _mp_context():
     if 'forkserver' in mp.get_all_start_methods():
         ctx = mp.get_context('forkserver'); ctx.set_forkserver_preload(['aidd_train.data.dataset']); return ctx
     return mp.get_context('spawn')
+
+def _pool_starts(mod) -> bool:
+    "Can a fresh worker process start and run a trivial task?"
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_mp_context(), initializer=mod._worker_init) as ex:
+            return ex.submit(mod._ping).result(timeout=300) > 0
+    except Exception: return False
 
 def _run_tasks(tasks:list, workers:int, on_result) -> None:
     "Run tasks in-process (`workers=0`) or in a pool; isolate the complex that crashes a worker and go on."
@@ -150,6 +159,11 @@ def _run_tasks(tasks:list, workers:int, on_result) -> None:
             pending = []
         except BrokenProcessPool:
             pending = [t for t in pending if t['code'] not in done]
+            if not _pool_starts(mod):
+                log.warning('worker processes cannot start here (e.g. a script run from stdin or `python -c`, whose __main__ '
+                            f'cannot be re-imported); processing the remaining {len(pending)} complexes in this process')
+                for t in pending: on_result(_process_task(t))
+                return
             # the culprit is among the tasks in flight: the first (workers + 1) pending, in submission order
             suspects, pending = pending[:workers + 1], pending[workers + 1:]
             log.warning(f'a worker process died; re-running {len(suspects)} complexes one at a time to find the culprit')
@@ -344,7 +358,7 @@ def load_graphs(out,                      # a folder written by `process_dataset
     packed = _load_packed(cache, ok, m.get('packed_sig'))
     return packed if packed is not None else [load_graph(cache/f'{c}.pt') for c in ok]
 
-# %% ../../nbs/13_data.dataset.ipynb #0000002b
+# %% ../../nbs/13_data.dataset.ipynb #0000002d
 def read_ids(spec) -> list:
     "PDB codes from a file (CSV/text, first column, header optional) or a comma-separated string."
     if spec is None: return []
@@ -437,7 +451,7 @@ def make_splits(graphs_or_codes,              # graphs (with `.pdb_code`) or PDB
                                created=datetime.now(timezone.utc).isoformat(timespec='seconds')))
     return s
 
-# %% ../../nbs/13_data.dataset.ipynb #00000031
+# %% ../../nbs/13_data.dataset.ipynb #00000033
 class EpochSampler(torch.utils.data.Sampler):
     "Indices 0..n-1, shuffled by `(seed, epoch)` when `shuffle`; call `set_epoch` each epoch."
     def __init__(self, n:int, shuffle:bool=False, seed:int=0): self.n, self.shuffle, self.seed, self.epoch = n, shuffle, seed, 0
@@ -504,7 +518,7 @@ def make_loader(graphs,                          # list of graphs
     dl.set_epoch(0)
     return dl
 
-# %% ../../nbs/13_data.dataset.ipynb #00000036
+# %% ../../nbs/13_data.dataset.ipynb #00000038
 def worst_case_batch(graphs, n:int) -> Batch:
     "The `n` heaviest graphs (by `n_edges`, then atoms; repeated if `n` > len(graphs)) as one `Batch`."
     if not graphs: raise ValueError('worst_case_batch needs at least one graph')
@@ -512,7 +526,7 @@ def worst_case_batch(graphs, n:int) -> Batch:
     ranked = sorted(graphs, key=lambda g: (-int(g.n_edges), -g.num_nodes, g.pdb_code))
     return Batch.from_data_list([ranked[i % len(ranked)] for i in range(n)])
 
-# %% ../../nbs/13_data.dataset.ipynb #00000039
+# %% ../../nbs/13_data.dataset.ipynb #0000003b
 def add_coord_noise(batch,                               # a Batch (or Data)
                     sigma:float,                         # Å, standard deviation of the Gaussian noise
                     generator:torch.Generator|None=None, # for reproducible noise
@@ -526,7 +540,7 @@ def add_coord_noise(batch,                               # a Batch (or Data)
     out.pos = batch.pos + sigma * noise
     return out
 
-# %% ../../nbs/13_data.dataset.ipynb #0000003c
+# %% ../../nbs/13_data.dataset.ipynb #0000003e
 @call_parse
 def process_cli(root:str=None,             # PDBbind root: <root>/<code>/ or <root>/<bucket>/<code>/
                 out:str=None,              # output folder (manifest.json, failures.csv, labels.csv, graphs/)

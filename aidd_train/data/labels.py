@@ -313,7 +313,8 @@ def read_labels(path,                 # INDEX_*_data.YYYY, INDEX_*.lst, CoreSet.
             else: add(no, rec, None, fmt)
     if not lines: probs.append(LabelProblem(0, f'{path.name} has no label lines'))
     labels = Labels(recs, probs, path.name, fmts.most_common(1)[0][0] if fmts else None)
-    for p in probs:
-        if p.skipped: log.warning(f'{path.name}: {p}')
+    skipped = [p for p in probs if p.skipped]
+    for p in skipped[:20]: log.warning(f'{path.name}: {p}')
+    if len(skipped) > 20: log.warning(f'{path.name}: … {len(skipped) - 20} more skipped lines (see .problems)')
     if kinds is not None or relations is not None: labels = labels.filter(kinds, relations)
     return labels
