@@ -61,7 +61,7 @@ class DataConfig(_Section):
     "How PDBbind complexes become graphs (these fields key the graph cache)."
     _section = 'data'
     pocket_source: str = _f('auto', choices=('auto','pocket','crop'), doc="auto: `<code>_pocket.pdb` if present else crop the protein; pocket: require the pocket file; crop: always crop the protein")
-    pocket_radius: float = _f(10.0, range=(2.0, 30.0), doc="Å; crop radius around any ligand atom when cropping the protein")
+    pocket_radius: float = _f(8.0, range=(2.0, 30.0), doc="Å; crop radius around any ligand atom when cropping the protein (8 Å atom-wise ≈ the size of PDBbind's 10 Å residue-wise pocket files)")
     keep_hydrogens: bool = _f(False, choices=(True, False), doc="keep explicit H atoms (pocket and ligand)")
     keep_waters: bool = _f(False, choices=(True, False), doc="keep water oxygens")
     keep_metals: bool = _f(True, choices=(True, False), doc="keep metal ions (Zn, Mg, Fe, …) from HETATM records")
