@@ -5,6 +5,7 @@
 # %% ../nbs/60_cli.ipynb #00000002
 from __future__ import annotations
 import csv, json, os, shutil, sys, tempfile, time
+import yaml
 from functools import wraps
 from pathlib import Path
 from fastcore.script import call_parse, store_true
@@ -68,16 +69,26 @@ def profile_overrides(path, # hardware profile JSON (from `aidd_optimize`)
             'hardware': (prof.get('hardware') or {}).get('name') or (prof.get('hardware') or {}).get('device')}
     return over, info
 
+def _file_layer(cfg:Config, path) -> Config:
+    "`cfg` with exactly the keys a config file sets replaced (validated with the file's name in errors)."
+    load_config(path)                                   # full validation, errors name the file and the key
+    text = Path(path).read_text(encoding='utf-8')
+    raw = json.loads(text) if Path(path).suffix.lower() == '.json' else yaml.safe_load(text)
+    d = cfg.to_dict()
+    for sec, vals in (raw or {}).items():
+        for k, v in (vals or {}).items(): d[sec][k] = v
+    return Config.from_dict(d)
+
 def resolve_train_config(config=None, # YAML/JSON config file
                          profile=None, # hardware profile JSON
                          stage:str|None=None, # stage of the profile
                          overrides:dict|None=None, # explicit flags as dotted keys (None values are ignored)
                          base:Config|None=None # starting point (default: `Config()`; on resume: the checkpoint's)
                         ) -> tuple[Config, dict]:
-    "defaults < config file < hardware profile < explicit flags; returns (config, sources)."
+    "base (defaults) < config file < hardware profile < explicit flags; returns (config, sources)."
     cfg, sources = base or Config(), {}
     if config is not None:
-        cfg = load_config(config); sources['config'] = str(config)
+        cfg = _file_layer(cfg, config); sources['config'] = str(config)
     if profile is not None:
         over, info = profile_overrides(profile, stage)
         cfg = cfg.updated(over); sources['profile'] = info

@@ -2,7 +2,7 @@
 
 Same model (the ViSNet `AffinityModel`, same initial weights), same data (real PDBbind graphs processed by
 `aidd_process`'s library code), the same pre-collated batches in the same order. The two loops are
-interleaved (bare, ours, bare, ours, ...) so drifts in machine load hit both alike.
+interleaved (bare, ours, ours, bare, bare, ours, ...) so drifts in machine load hit both alike.
 
 - bare: `zero_grad(set_to_none=True)`, forward, MSE on standardized targets, `backward()`, `step()`.
 - ours: `aidd_train.train.loop.train_epoch` → `train_step` with everything training uses: autocast
@@ -11,7 +11,7 @@ interleaved (bare, ours, bare, ours, ...) so drifts in machine load hit both ali
 Goal (issue 4): ours >= 0.95 x bare, in complexes per second.
 
     python bench/bench_train_loop.py [--root ../shared/data/pdbbind-toy50-gign] [--hidden 32 --layers 2
-        --batch-size 8 --batches 12 --repeats 3 --threads 2 --device cpu] [--out bench/results/train_loop.json]
+        --batch-size 8 --batches 10 --repeats 6 --threads 2 --device cpu] [--out bench/results/train_loop.json]
 """
 from __future__ import annotations
 import argparse, copy, json, os, platform, statistics, sys, tempfile, time
@@ -72,9 +72,9 @@ def main(argv=None):
     ap.add_argument('--root', type=Path, default=default_root(), help='raw PDBbind-style folder (toy50)')
     ap.add_argument('--cache', type=Path, default=None, help='processed-graph cache folder')
     ap.add_argument('--hidden', type=int, default=32); ap.add_argument('--layers', type=int, default=2)
-    ap.add_argument('--batch-size', type=int, default=8); ap.add_argument('--batches', type=int, default=12)
+    ap.add_argument('--batch-size', type=int, default=8); ap.add_argument('--batches', type=int, default=10)
     ap.add_argument('--warmup', type=int, default=2, help='untimed batches before each timed pass')
-    ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--repeats', type=int, default=6); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=2, help='processes for structure processing')
     ap.add_argument('--device', default='cpu'); ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'train_loop.json')
     a = ap.parse_args(argv)
@@ -104,7 +104,7 @@ def main(argv=None):
 
     times = {'bare': [], 'ours': []}
     for rep in range(a.repeats):
-        for name in ('bare', 'ours'):
+        for name in (('bare', 'ours') if rep % 2 == 0 else ('ours', 'bare')):      # alternate who goes first
             m, opt = fresh()
             run = (lambda bs: bare_loop(m, opt, bs, device)) if name == 'bare' else (lambda bs: our_loop(m, opt, bs, device, tcfg))
             run(warm)

@@ -121,6 +121,3 @@ def torchrun_command(nproc:int, # processes on this machine (GPUs, or CPU worker
     if exe is None: raise FileNotFoundError(f"console script {program!r} not found; install the package (pip install -e .)")
     return [python, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={int(nproc)}', '--no-python',
             str(exe), *map(str, args)]
-
-# %% ../../nbs/34_train.distributed.ipynb #00000011
-# (the test below needs the CLI and the data layer, which sit above this module; they are imported there)

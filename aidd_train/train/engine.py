@@ -18,9 +18,9 @@ from .distributed import (DistInfo, all_reduce_min, all_reduce_sum, barrier, dis
                                           gather_objects, init_distributed, wrap_ddp)
 
 # %% auto #0
-__all__ = ['RECIPES', 'METRIC_COLUMNS', 'RESUME_MAY_CHANGE', 'warmup_steps_for', 'lr_factor', 'make_scheduler',
+__all__ = ['RECIPES', 'METRIC_COLUMNS', 'RESUME_MAY_CHANGE', 'SPLIT_FIELDS', 'warmup_steps_for', 'lr_factor', 'make_scheduler',
            'curriculum_stage', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv', 'read_metrics_csv',
-           'write_json', 'config_diff', 'Trainer']
+           'write_json', 'config_diff', 'adopt_processing_config', 'Trainer']
 
 # %% ../../nbs/33_train.engine.ipynb #00000006
 _log = get_logger('train.engine')
@@ -108,6 +108,20 @@ def config_diff(a:Config, b:Config) -> list:
     da, db = a.to_dict(), b.to_dict()
     return [f'{s}.{k}' for s in da for k in da[s] if da[s][k] != db[s].get(k)]
 
+SPLIT_FIELDS = ('split', 'val_fraction', 'test_fraction', 'split_seed', 'test_year', 'val_year', 'test_ids', 'val_ids')
+
+def adopt_processing_config(cfg:Config, data_dir) -> Config:
+    "`cfg` with the processing fields of `data` taken from the folder's manifest (how its graphs were really made)."
+    from aidd_train.data.dataset import read_manifest
+    try: proc = read_manifest(data_dir).get('data_config') or {}
+    except FileNotFoundError: return cfg
+    mine = cfg.to_dict()['data']
+    over = {f'data.{k}': v for k, v in proc.items() if k in mine and k not in SPLIT_FIELDS and mine[k] != v}
+    if not over: return cfg
+    _log.warning(f"{data_dir} was processed with {', '.join(f'{k}={v!r}' for k, v in over.items())}; using those "
+                 f"values (re-run aidd_process to change how graphs are built)")
+    return cfg.updated(over)
+
 def _seed_everything(seed:int):
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
@@ -148,6 +162,7 @@ class Trainer:
             raise FileExistsError(f"{self.run_dir} already holds checkpoints; pass resume=True (--resume) to continue "
                                   f"that run, or choose a new run directory")
         if saved is not None: cfg = self._check_resume_config(Config.from_dict(saved['config']), cfg)
+        else: cfg = adopt_processing_config(cfg, self.data_dir)
         self.cfg = cfg
         tc = cfg.train
         self.precision = resolve_precision(tc.precision, self.device)
@@ -211,13 +226,19 @@ class Trainer:
         return given
 
     def _build_loaders(self):
-        from aidd_train.data.dataset import make_loader
-        tc = self.cfg.train
-        sampler = distributed_sampler(self.split_graphs['train'], self.info, seed=tc.seed)
-        self.train_loader = make_loader(self.split_graphs['train'], tc.batch_size, shuffle=True, seed=tc.seed,
-                                        max_atoms_per_batch=tc.max_atoms_per_batch, num_workers=tc.num_workers,
-                                        sampler=sampler)
+        from aidd_train.data.dataset import make_loader, AtomBudgetBatchSampler, EpochDataLoader
+        tc, train = self.cfg.train, self.split_graphs['train']
+        if self.info.enabled and tc.max_atoms_per_batch is not None:
+            # atom-budget batches sharded over ranks (equal batch counts per rank by construction)
+            bs = AtomBudgetBatchSampler([g.num_nodes for g in train], tc.max_atoms_per_batch, shuffle=True, seed=tc.seed,
+                                        max_batch_size=tc.batch_size, num_replicas=self.info.world_size, rank=self.info.rank)
+            self.train_loader = EpochDataLoader(train, batch_sampler=bs, num_workers=tc.num_workers)
+        else:
+            self.train_loader = make_loader(train, tc.batch_size, shuffle=True, seed=tc.seed,
+                                            max_atoms_per_batch=tc.max_atoms_per_batch, num_workers=tc.num_workers,
+                                            sampler=distributed_sampler(train, self.info, seed=tc.seed))
         self.n_batches = all_reduce_min(len(self.train_loader), self.device)   # equal batch counts on every rank
+        if self.n_batches == 0: raise ValueError(f"no training batch on rank {self.info.rank}: too few training complexes")
         self.eval_loaders = {k: make_loader(v, tc.batch_size, shuffle=False, max_atoms_per_batch=tc.max_atoms_per_batch,
                                             num_workers=tc.num_workers)
                              for k, v in self.split_graphs.items() if v}
@@ -300,15 +321,17 @@ class Trainer:
         if self._pending and self._pending[0].epoch == epoch: st, rng = self._pending
         else: st, rng = EpochState(epoch=epoch, step=self.step), None
         self._pending = None
+        self.train_loader.set_epoch(epoch)
+        n_batches = all_reduce_min(len(self.train_loader), self.device)    # atom budgets: batch counts vary per epoch
         t0 = time.time()
         try:
             st = train_epoch(self.model, self.train_loader, self.optimizer, self.scaler, tc, self.device,
                              scheduler=self.scheduler, state=st, noise=noise, on_step=self._on_step, rng=rng,
                              bad_before=self.bad_steps, rank=self.info.rank, precision=self.precision,
-                             n_batches=self.n_batches, desc=f'epoch')
+                             n_batches=n_batches, desc='epoch')
         except TrainingDiverged as e:
             _log.error(f"training diverged: {e}")
-            self.stopped = 'diverged'; self.bad_steps += tc.max_bad_steps + 1
+            self.stopped = 'diverged'; self.bad_steps = tc.max_bad_steps + 1   # it stops at the first step over the limit
             if self.is_main: self.ckpt.save_last(self.state_dict())
             return False
         self.step = st.step
