@@ -160,6 +160,23 @@ def load_model_from_checkpoint(path, device='cpu'):
     model.load_state_dict(state['model'])
     return model.to(device).eval(), cfg
 
+def _unlabelled(root, data_cfg):
+    "Placeholder labels (pK 0, dropped from the output) for every complex folder under `root`."
+    # The data layer builds graphs only for labelled complexes (y must be finite); prediction on new
+    # complexes has no labels, so each folder gets a dummy record and the y column is omitted.
+    from aidd_train.data.dataset import find_complex_dirs
+    from aidd_train.data.labels import Labels, LabelRecord
+    dirs, _ = find_complex_dirs(root)
+    if not dirs: raise FileNotFoundError(f"no <pdb_code>/ complex folders under {root}")
+    return Labels([LabelRecord(pdb_code=c, pK=0.0, source='(no labels: prediction only)') for c in sorted(dirs)],
+                  source='(no labels: prediction only)', fmt='none')
+
+def _no_label_filter(data_cfg:DataConfig) -> DataConfig:
+    "The same structure processing, without the label filters (kinds, relations) that need measurements."
+    d = Config(data=data_cfg).to_dict()['data']
+    d.update(kinds=list(DataConfig().kinds), relations=list(DataConfig().relations))
+    return DataConfig(**d)
+
 def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
                    root, # folder of raw complexes (<code>/<code>_pocket.pdb or _protein.pdb, <code>_ligand.sdf/.mol2)
                    out, # output CSV: pdb_code,pred[,y]
@@ -168,14 +185,17 @@ def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
                    cache=None # keep the processed graphs here (default: a temporary folder)
                   ) -> list:
     "Predict pK for raw complexes with a checkpoint; writes `out` and returns its rows."
-    from aidd_train.data.dataset import process_dataset, load_graphs, make_loader
+    from aidd_train.data.dataset import process_dataset, load_graphs, make_loader, find_index
     from aidd_train.train.loop import predict, resolve_device
     dev = resolve_device(device)
     model, cfg = load_model_from_checkpoint(checkpoint, dev)
+    data_cfg, labelled = cfg.data, True
+    if index is None and find_index(root) is None:
+        index, data_cfg, labelled = _unlabelled(root, cfg.data), _no_label_filter(cfg.data), False
     tmp = None
     if cache is None: tmp = cache = tempfile.mkdtemp(prefix='aidd_predict_')
     try:
-        man = process_dataset(root, cache, index=index, cfg=cfg.data, workers=workers)
+        process_dataset(root, cache, index=index, cfg=data_cfg, workers=workers)
         graphs = load_graphs(cache)
         fails = Path(cache)/'failures.csv'
         if fails.exists():
@@ -185,6 +205,7 @@ def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
         p = predict(model, make_loader(graphs, batch_size, shuffle=False), dev)
     finally:
         if tmp is not None: shutil.rmtree(tmp, ignore_errors=True)
+    if not labelled: p['y'] = torch.full_like(p['pred'], float('nan'))
     ys = p['y'].tolist()
     has_y = any(y == y for y in ys)                      # NaN labels: unknown
     rows = [{'pdb_code': c, 'pred': float(v), **({'y': (y if y == y else '')} if has_y else {})}
@@ -216,7 +237,7 @@ def predict_cli(checkpoint:str=None, # model checkpoint, e.g. RUN/checkpoints/be
 
 # %% ../nbs/60_cli.ipynb #00000010
 DEMO_MODEL = {'model.hidden_channels': 32, 'model.num_layers': 2, 'model.num_heads': 4, 'model.num_rbf': 16,
-              'train.batch_size': 4, 'train.lr': 1e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
+              'train.batch_size': 4, 'train.lr': 2e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
 DEMO_DATA = {'data.val_fraction': 0.2, 'data.test_fraction': 0.25}
 
 def _demo_profile(data_dir, out_dir, say) -> tuple[str|None, str|None]:
@@ -236,7 +257,7 @@ def _next_free(p:Path) -> Path:
     return p.with_name(f'{p.name}-{i}')
 
 def run_demo(out='aidd_demo', # folder for everything the demo writes
-             epochs:int=6, # training epochs
+             epochs:int=20, # training epochs
              workers:int=0, # processes for structure processing
              say=print # where progress lines go
             ) -> dict:
@@ -267,7 +288,7 @@ def run_demo(out='aidd_demo', # folder for everything the demo writes
 @_accept_kebab
 @call_parse
 def demo_cli(out:str='aidd_demo', # folder for everything the demo writes
-             epochs:int=6, # training epochs
+             epochs:int=20, # training epochs
              workers:int=0 # processes for structure processing
             ):
     "Run the whole path on the bundled 12-complex sample: process → (optimize) → train → report."

@@ -52,10 +52,8 @@ def init_distributed(device:str='auto', # TrainConfig.device
     return info, dev
 
 def cleanup_distributed() -> None:
-    "Leave the process group (if one was joined)."
-    if dist.is_available() and dist.is_initialized():
-        try: dist.barrier()
-        finally: dist.destroy_process_group()
+    "Leave the process group (if one was joined); no barrier, so a rank that failed never waits for the others."
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../../nbs/34_train.distributed.ipynb #00000009
 def wrap_ddp(model:torch.nn.Module, info:DistInfo, device) -> torch.nn.Module:

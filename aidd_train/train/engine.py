@@ -158,7 +158,7 @@ class Trainer:
             path = self.ckpt.latest()
             if path is None: _log.warning(f"--resume: no checkpoint in {self.run_dir/'checkpoints'}; starting a new run")
             else: saved = load_checkpoint(path)
-        elif self.is_main and self._has_checkpoints():
+        elif self._has_checkpoints():                                  # every rank checks: none may hang alone
             raise FileExistsError(f"{self.run_dir} already holds checkpoints; pass resume=True (--resume) to continue "
                                   f"that run, or choose a new run directory")
         if saved is not None: cfg = self._check_resume_config(Config.from_dict(saved['config']), cfg)
@@ -332,7 +332,8 @@ class Trainer:
         except TrainingDiverged as e:
             _log.error(f"training diverged: {e}")
             self.stopped = 'diverged'; self.bad_steps = tc.max_bad_steps + 1   # it stops at the first step over the limit
-            if self.is_main: self.ckpt.save_last(self.state_dict())
+            state = self.state_dict()                                        # collective: every rank
+            if self.is_main: self.ckpt.save_last(state)
             return False
         self.step = st.step
         if not st.done: return False                              # interrupted (signal): step checkpoint written
@@ -357,6 +358,7 @@ class Trainer:
             if self.tb is not None:
                 for k, v in row.items():
                     if isinstance(v, (int, float)) and k != 'epoch': self.tb.add_scalar(k, v, epoch + 1)
+                self.tb.flush()
         val = (f" | val rmse {row['val_rmse']:.3f} mae {row['val_mae']:.3f} pearson {row['val_pearson']:.3f}"
                if 'val_rmse' in row else '')
         _log.info(f"epoch {epoch + 1}/{tc.epochs} [{stage}{f', σ={noise:g} Å' if noise else ''}] | train loss "

@@ -144,9 +144,11 @@ def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, w
         out = out.float().view(-1)
         target = standardize(model, b.y.float().view(-1))
         loss = compute_loss(out, target, cfg)
-        if not _all_agree(bool(torch.isfinite(loss)), device):
+        local_ok = bool(torch.isfinite(loss))
+        if not _all_agree(local_ok, device):                   # every rank skips together (DDP)
             res.bad += 1; res.reason = 'nonfinite_loss'
-            _log.warning(f"non-finite loss on a batch of {n} complexes ({_codes(batch)}): step skipped")
+            if local_ok: _log.debug(f"batch skipped: a non-finite loss on another rank")
+            else: _log.warning(f"non-finite loss on a batch of {n} complexes ({_codes(batch)}): step skipped")
             return
         phase = 'backward'
         scaler.scale(loss * weight).backward()
