@@ -9,9 +9,8 @@ import yaml
 from functools import wraps
 from pathlib import Path
 from fastcore.script import call_parse, store_true
-import torch
 from .config import Config, ConfigError, DataConfig, load_config, sample_path, sample_index
-from .log import get_logger, setup_logging, close_logging
+from .log import get_logger, setup_logging
 
 # %% auto #0
 __all__ = ['PROFILE_KEYS', 'DEMO_MODEL', 'DEMO_DATA', 'kebab_options', 'profile_overrides', 'resolve_train_config',
@@ -137,7 +136,7 @@ def train_cli(data:str=None, # processed data folder (from aidd_process) [requir
               device:str=None, # auto, cpu, cuda or cuda:N
               stop_after:int=None # pause after this many epochs of this invocation (continue with --resume)
              ):
-    "Train a ViSNet affinity model on a processed PDBbind folder. Precedence: config file < profile < flags."
+    "Train a ViSNet affinity model on a processed PDBbind folder. Precedence: config file < profile < flags. Options may be written --run-dir or --run_dir."
     if not data or not run_dir: _fail('aidd_train', 'the following arguments are required: --data, --run-dir')
     over = {'train.epochs': epochs, 'model.hidden_channels': hidden_channels, 'model.num_layers': num_layers,
             'train.batch_size': batch_size, 'train.lr': lr, 'train.seed': seed, 'train.device': device}
@@ -205,7 +204,7 @@ def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
         p = predict(model, make_loader(graphs, batch_size, shuffle=False), dev)
     finally:
         if tmp is not None: shutil.rmtree(tmp, ignore_errors=True)
-    if not labelled: p['y'] = torch.full_like(p['pred'], float('nan'))
+    if not labelled: p['y'] = p['pred'] * float('nan')
     ys = p['y'].tolist()
     has_y = any(y == y for y in ys)                      # NaN labels: unknown
     rows = [{'pdb_code': c, 'pred': float(v), **({'y': (y if y == y else '')} if has_y else {})}

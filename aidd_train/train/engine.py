@@ -11,6 +11,8 @@ import torch
 from ..config import Config, ConfigError
 from ..log import get_logger, setup_logging
 from ..model import build_model, count_parameters, target_stats
+from ..data.dataset import (AtomBudgetBatchSampler, EpochDataLoader, load_graphs, make_loader, make_splits,
+                                     read_manifest)
 from .checkpoint import CheckpointManager, load_checkpoint, rng_state, set_rng_state
 from .loop import (EpochState, TrainingDiverged, evaluate, make_scaler, resolve_precision,
                                    train_epoch, unwrap)
@@ -112,7 +114,6 @@ SPLIT_FIELDS = ('split', 'val_fraction', 'test_fraction', 'split_seed', 'test_ye
 
 def adopt_processing_config(cfg:Config, data_dir) -> Config:
     "`cfg` with the processing fields of `data` taken from the folder's manifest (how its graphs were really made)."
-    from aidd_train.data.dataset import read_manifest
     try: proc = read_manifest(data_dir).get('data_config') or {}
     except FileNotFoundError: return cfg
     mine = cfg.to_dict()['data']
@@ -145,7 +146,6 @@ class Trainer:
                  tensorboard:bool=True, # write TensorBoard scalars if tensorboard is installed
                  meta:dict|None=None # extra facts recorded in results.json (e.g. the hardware profile used)
                 ):
-        from aidd_train.data.dataset import load_graphs, make_splits
         self.data_dir, self.run_dir = Path(data_dir), Path(run_dir)
         self.info, self.device = init_distributed(cfg.train.device)
         self.is_main = self.info.is_main
@@ -226,7 +226,6 @@ class Trainer:
         return given
 
     def _build_loaders(self):
-        from aidd_train.data.dataset import make_loader, AtomBudgetBatchSampler, EpochDataLoader
         tc, train = self.cfg.train, self.split_graphs['train']
         if self.info.enabled and tc.max_atoms_per_batch is not None:
             # atom-budget batches sharded over ranks (equal batch counts per rank by construction)

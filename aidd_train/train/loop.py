@@ -12,6 +12,8 @@ from torch_geometric.data import Batch
 from ..config import TrainConfig
 from ..log import get_logger, progress
 from .metrics import regression_metrics
+from .checkpoint import set_rng_state
+from ..data.dataset import add_coord_noise
 
 # %% auto #0
 __all__ = ['resolve_device', 'resolve_precision', 'make_scaler', 'autocast', 'is_oom', 'free_memory', 'unwrap', 'standardize',
@@ -235,7 +237,7 @@ def train_step(model:torch.nn.Module, # the model in train mode (may be DDP-wrap
     if step_optimizer: optimizer_step(model, optimizer, scaler, cfg, device, res, scheduler)
     return res
 
-# %% ../../nbs/32_train.loop.ipynb #00000018
+# %% ../../nbs/32_train.loop.ipynb #00000019
 def predict(model:torch.nn.Module, loader, device, precision:str='fp32') -> dict:
     "Predictions in pK for every complex of `loader`: `{'pdb_code': [...], 'pred': Tensor, 'y': Tensor, 'out': Tensor}`."
     m = unwrap(model); was_training = m.training; m.eval()
@@ -278,7 +280,7 @@ def evaluate(model:torch.nn.Module, # model (DDP wrappers are unwrapped; every r
         res['loss'] = float(compute_loss(p['out'], standardize(model, p['y'].to(device)).cpu(), cfg))
     return res
 
-# %% ../../nbs/32_train.loop.ipynb #0000001b
+# %% ../../nbs/32_train.loop.ipynb #0000001d
 @dataclass
 class EpochState:
     "Running sums of one training epoch (plain numbers: checkpoint-able, exact on resume)."
@@ -306,10 +308,6 @@ def noise_generator(seed:int, epoch:int, batch:int, rank:int=0) -> torch.Generat
     key = zlib.crc32(f'{seed}:{epoch}:{batch}:{rank}'.encode())
     return torch.Generator().manual_seed(key)
 
-def _add_noise(batch, sigma, generator):
-    from aidd_train.data.dataset import add_coord_noise
-    return add_coord_noise(batch, sigma, generator=generator)
-
 def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfig, device, *,
                 scheduler=None, # stepped per optimizer step
                 state:EpochState|None=None, # where to start (a resumed epoch); default: a new epoch 0
@@ -323,7 +321,6 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
                 desc:str='train'
                ) -> EpochState:
     "Train one epoch (or the rest of one) with `train_step`; returns the epoch's `EpochState`."
-    from aidd_train.train.checkpoint import set_rng_state
     st = state or EpochState()
     device = torch.device(device)
     precision = precision or resolve_precision(cfg.precision, device)
@@ -339,7 +336,7 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
         for i in range(st.batch, n_batches):
             try: batch = next(it)
             except StopIteration: break
-            if noise > 0: batch = _add_noise(batch, noise, noise_generator(cfg.seed, st.epoch, i, rank))
+            if noise > 0: batch = add_coord_noise(batch, noise, generator=noise_generator(cfg.seed, st.epoch, i, rank))
             boundary = (i + 1) % cfg.accumulate == 0 or i == n_batches - 1
             r = train_step(model, batch, optimizer, scaler, cfg, device, step_optimizer=boundary,
                            scheduler=scheduler, precision=precision)
