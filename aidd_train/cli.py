@@ -255,7 +255,7 @@ def _next_free(p:Path) -> Path:
     while p.with_name(f'{p.name}-{i}').exists(): i += 1
     return p.with_name(f'{p.name}-{i}')
 
-def run_demo(out='aidd_demo', # folder for everything the demo writes
+def run_demo(out='demo_out', # folder for everything the demo writes
              epochs:int=20, # training epochs
              workers:int=0, # processes for structure processing
              say=print # where progress lines go
@@ -286,7 +286,7 @@ def run_demo(out='aidd_demo', # folder for everything the demo writes
 
 @_accept_kebab
 @call_parse
-def demo_cli(out:str='aidd_demo', # folder for everything the demo writes
+def demo_cli(out:str='demo_out', # folder for everything the demo writes
              epochs:int=20, # training epochs
              workers:int=0 # processes for structure processing
             ):

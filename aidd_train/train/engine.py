@@ -155,9 +155,9 @@ class Trainer:
         self.meta = dict(meta or {})
         saved, path = None, None
         if resume:
-            path = self.ckpt.latest()
-            if path is None: _log.warning(f"--resume: no checkpoint in {self.run_dir/'checkpoints'}; starting a new run")
-            else: saved = load_checkpoint(path)
+            found = self.ckpt.load_latest()            # newest loadable; damaged files are skipped with a warning
+            if found is None: _log.warning(f"--resume: no checkpoint in {self.run_dir/'checkpoints'}; starting a new run")
+            else: path, saved = found
         elif self._has_checkpoints():                                  # every rank checks: none may hang alone
             raise FileExistsError(f"{self.run_dir} already holds checkpoints; pass resume=True (--resume) to continue "
                                   f"that run, or choose a new run directory")
@@ -172,7 +172,11 @@ class Trainer:
         self.graphs = graphs if graphs is not None else load_graphs(self.data_dir)
         if not self.graphs: raise ValueError(f"no graphs in {self.data_dir}: run aidd_process first")
         if saved is not None: self.splits = {k: list(v) for k, v in saved['splits'].items()}
-        else: self.splits = {k: list(v) for k, v in make_splits(self.graphs, cfg.data, out=self.data_dir).items()}
+        else:                                          # rank 0 writes DATA/splits.json first; the others read it
+            if self.is_main: self.splits = make_splits(self.graphs, cfg.data, out=self.data_dir)
+            barrier()
+            if not self.is_main: self.splits = make_splits(self.graphs, cfg.data, out=self.data_dir)
+            self.splits = {k: list(v) for k, v in self.splits.items()}
         by_code = {g.pdb_code: g for g in self.graphs}
         missing = [c for s in self.splits.values() for c in s if c not in by_code]
         if missing: raise ValueError(f"{len(missing)} split ids have no graph in {self.data_dir} (e.g. {missing[:5]}); "
@@ -201,6 +205,7 @@ class Trainer:
         self.best = {'metric': tc.monitor, 'value': None, 'epoch': None}
         self.history, self.stopped = [], None
         self._pending = None          # (EpochState, rng) of an interrupted epoch
+        self._partial = None          # EpochState of an epoch that diverged
         self._stop_flag, self._epoch_limit = False, None
         if saved is not None: self._restore(saved, path)
         self.tb = _tensorboard(self.run_dir, tensorboard and self.is_main)
@@ -259,6 +264,9 @@ class Trainer:
         if len(s['rng_per_rank']) != self.info.world_size:
             _log.warning(f"resume with {self.info.world_size} processes from a checkpoint of {len(s['rng_per_rank'])}: "
                          f"continuing, but not bit-exactly")
+        if self.stopped == 'diverged' and self._bad_total(s) <= self.cfg.train.max_bad_steps:
+            _log.warning(f"resume: train.max_bad_steps raised to {self.cfg.train.max_bad_steps}; continuing the diverged run")
+            self.stopped = None
         if s.get('epoch_states'):
             es = s['epoch_states'][rank] if len(s['epoch_states']) == self.info.world_size else s['epoch_states'][0]
             self._pending = (EpochState.from_dict(es), rngs[rank])
@@ -269,6 +277,11 @@ class Trainer:
                  else f"the end of epoch {self.epochs_done}")
         _log.info(f"resumed from {path} at {where} (step {self.step}; best {self.best['metric']}="
                   f"{self.best['value']} at epoch {self.best['epoch']})")
+
+    def _bad_total(self, s:dict) -> int:
+        "Non-finite steps of the run in checkpoint `s` (finished epochs + the epoch in progress)."
+        es = s.get('epoch_states')
+        return int(s['bad_steps']) + (int(es[0]['bad_steps']) if es else 0)
 
     # ----- state
     def state_dict(self, epoch_state:EpochState|None=None) -> dict:
@@ -330,9 +343,10 @@ class Trainer:
                              n_batches=n_batches, desc='epoch')
         except TrainingDiverged as e:
             _log.error(f"training diverged: {e}")
-            self.stopped = 'diverged'; self.bad_steps = tc.max_bad_steps + 1   # it stops at the first step over the limit
-            state = self.state_dict()                                        # collective: every rank
-            if self.is_main: self.ckpt.save_last(state)
+            st, self.stopped, self._partial = e.state, 'diverged', e.state
+            self.step = st.step
+            state = self.state_dict(st)                     # collective (every rank); resumable mid-epoch
+            if self.is_main: self.ckpt.save_step(state, st.step); self.ckpt.save_last(state)
             return False
         self.step = st.step
         if not st.done: return False                              # interrupted (signal): step checkpoint written
@@ -428,7 +442,8 @@ class Trainer:
                    if self.best['epoch'] and self.history else None,
             'best_epoch': self.best['epoch'], 'monitor': self.best['metric'], 'best_value': self.best['value'],
             'epochs_run': self.epochs_done, 'epochs_planned': self.cfg.train.epochs, 'steps': self.step,
-            'stopped': self.stopped or 'completed', 'bad_steps': self.bad_steps, 'oom_events': self.oom_events,
+            'stopped': self.stopped or 'completed', 'oom_events': self.oom_events,
+            'bad_steps': self.bad_steps + (self._partial.bad_steps if self._partial else 0),
             'n': {k: len(v) for k, v in self.split_graphs.items()},
             'model_summary': {'hidden_channels': self.cfg.model.hidden_channels, 'num_layers': self.cfg.model.num_layers,
                               'batch_size': self.cfg.train.batch_size, 'parameters': count_parameters(unwrap(self.model))},

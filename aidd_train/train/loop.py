@@ -104,7 +104,8 @@ def split_batch(batch:Batch) -> tuple[Batch, Batch]:
 
 # %% ../../nbs/32_train.loop.ipynb #0000000c
 class TrainingDiverged(RuntimeError):
-    "Too many non-finite (NaN/Inf) steps: training stopped instead of learning garbage."
+    "Too many non-finite (NaN/Inf) steps: training stopped instead of learning garbage (`.state`: the epoch so far)."
+    def __init__(self, msg:str, state=None): super().__init__(msg); self.state = state
 
 @dataclass
 class StepResult:
@@ -346,15 +347,15 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
                 st.loss_sum += r.loss * r.n_done; st.n += r.n_done
                 err = (r.pred - r.y).double()
                 st.se_sum += float(err.pow(2).sum()); st.ae_sum += float(err.abs().sum())
-            if r.bad and bad_before + st.bad_steps > cfg.max_bad_steps:
-                raise TrainingDiverged(f"{bad_before + st.bad_steps} non-finite steps (> train.max_bad_steps="
-                                       f"{cfg.max_bad_steps}); last: {r.reason} at epoch {st.epoch + 1}, batch {i + 1}")
             bar.update(1)
             if st.n: bar.set_postfix(loss=f'{st.loss_sum / st.n:.4f}', refresh=False)
             if boundary:
                 st.step += 1
                 if st.batch >= n_batches: st.done = True
-                if on_step is not None and on_step(st): break
+            if r.bad and bad_before + st.bad_steps > cfg.max_bad_steps:
+                raise TrainingDiverged(f"{bad_before + st.bad_steps} non-finite steps (> train.max_bad_steps="
+                                       f"{cfg.max_bad_steps}); last: {r.reason} at epoch {st.epoch + 1}, batch {i + 1}", st)
+            if boundary and on_step is not None and on_step(st): break
         st.done = st.batch >= n_batches
     finally:
         bar.close()
