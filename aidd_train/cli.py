@@ -207,7 +207,7 @@ def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
     if not labelled: p['y'] = p['pred'] * float('nan')
     ys = p['y'].tolist()
     has_y = any(y == y for y in ys)                      # NaN labels: unknown
-    rows = [{'pdb_code': c, 'pred': float(v), **({'y': (y if y == y else '')} if has_y else {})}
+    rows = [{'pdb_code': c, 'pred': round(float(v), 5), **({'y': (round(y, 5) if y == y else '')} if has_y else {})}
             for c, v, y in zip(p['pdb_code'], p['pred'].tolist(), ys)]
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, 'w', newline='', encoding='utf-8') as f:
@@ -236,7 +236,7 @@ def predict_cli(checkpoint:str=None, # model checkpoint, e.g. RUN/checkpoints/be
 
 # %% ../nbs/60_cli.ipynb #00000010
 DEMO_MODEL = {'model.hidden_channels': 32, 'model.num_layers': 2, 'model.num_heads': 4, 'model.num_rbf': 16,
-              'train.batch_size': 4, 'train.lr': 2e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
+              'train.batch_size': 4, 'train.lr': 5e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
 DEMO_DATA = {'data.val_fraction': 0.2, 'data.test_fraction': 0.25}
 
 def _demo_profile(data_dir, out_dir, say) -> tuple[str|None, str|None]:
@@ -256,7 +256,7 @@ def _next_free(p:Path) -> Path:
     return p.with_name(f'{p.name}-{i}')
 
 def run_demo(out='demo_out', # folder for everything the demo writes
-             epochs:int=20, # training epochs
+             epochs:int=40, # training epochs (early stopping after 20 without validation improvement)
              workers:int=0, # processes for structure processing
              say=print # where progress lines go
             ) -> dict:
@@ -287,7 +287,7 @@ def run_demo(out='demo_out', # folder for everything the demo writes
 @_accept_kebab
 @call_parse
 def demo_cli(out:str='demo_out', # folder for everything the demo writes
-             epochs:int=20, # training epochs
+             epochs:int=40, # training epochs (early stopping after 20 without validation improvement)
              workers:int=0 # processes for structure processing
             ):
     "Run the whole path on the bundled 12-complex sample: process → (optimize) → train → report."
