@@ -33,50 +33,44 @@ __all__ = ['log', 'PROCESSING_VERSION', 'PACK_FORMAT', 'find_complex_dirs', 'fin
 # %% ../../nbs/13_data.dataset.ipynb #00000006
 log = get_logger('data.dataset')
 
-def find_complex_dirs(root,            # PDBbind root
-                      max_depth:int=3, # how deep to look for `<code>/` folders
-                      exclude=(),      # folders to skip (e.g. the output folder)
-                     ) -> tuple[dict, list]:
-    "Map PDB code → folder for flat (`root/<code>/`) and bucketed (`root/<bucket>/<code>/`) layouts; also return notes `(code, stage, note)`."
-    root = Path(root)
-    excl = {Path(e).resolve() for e in exclude}
-    found, notes = {}, []
-    level = [root]
+def _scan_levels(root, max_depth:int, descend):
+    "Breadth-first walk below `root`, sorted by name: yield `(depth, DirEntry)`; go into folders where `descend(entry)`."
+    level = [Path(root)]
     for depth in range(max_depth):
         nxt = []
         for d in level:
             try: entries = sorted(os.scandir(d), key=lambda e: e.name)
             except OSError: continue
             for e in entries:
-                if not e.is_dir() or e.name.startswith('.'): continue
-                p = Path(e.path)
-                if p.resolve() in excl: continue
-                if is_pdb_code(e.name):
-                    code = e.name.lower()
-                    if code in found: notes.append((code, 'files', f'also found in {p}; using {found[code]}'))
-                    else: found[code] = p
-                else: nxt.append(p)
+                yield depth, e
+                if descend(e): nxt.append(Path(e.path))
         level = nxt
+
+def find_complex_dirs(root,            # PDBbind root
+                      max_depth:int=3, # how deep to look for `<code>/` folders
+                      exclude=(),      # folders to skip (e.g. the output folder)
+                     ) -> tuple[dict, list]:
+    "Map PDB code → folder for flat (`root/<code>/`) and bucketed (`root/<bucket>/<code>/`) layouts; also return notes `(code, stage, note)`."
+    excl = {Path(e).resolve() for e in exclude}
+    def wanted(e): return e.is_dir() and not e.name.startswith('.') and Path(e.path).resolve() not in excl
+    found, notes = {}, []
+    for _, e in _scan_levels(root, max_depth, descend=lambda e: wanted(e) and not is_pdb_code(e.name)):
+        if not (wanted(e) and is_pdb_code(e.name)): continue
+        code, p = e.name.lower(), Path(e.path)
+        if code in found: notes.append((code, 'files', f'also found in {p}; using {found[code]}'))
+        else: found[code] = p
     return found, notes
 
 _INDEX_RANK = (('general_pl', 5), ('refined', 4), ('index', 3), ('.lst', 3), ('coreset', 2))
 
 def find_index(root, max_depth:int=2):
     "The most likely label file under `root` (`INDEX_*`, `*.lst`, `CoreSet.dat`; the general index preferred), or None."
-    root, cands = Path(root), []
-    level = [root]
-    for depth in range(max_depth):
-        nxt = []
-        for d in level:
-            try: entries = sorted(os.scandir(d), key=lambda e: e.name)
-            except OSError: continue
-            for e in entries:
-                n = e.name.lower()
-                if e.is_dir() and not is_pdb_code(e.name) and not n.startswith('.'): nxt.append(Path(e.path))
-                elif e.is_file() and (n.startswith('index') or n.endswith('.lst') or n == 'coreset.dat'):
-                    score = sum(s for k, s in _INDEX_RANK if k in n)
-                    cands.append((-score, depth, e.name, Path(e.path)))
-        level = nxt
+    cands = []
+    for depth, e in _scan_levels(root, max_depth, descend=lambda e: e.is_dir() and not is_pdb_code(e.name) and not e.name.startswith('.')):
+        n = e.name.lower()
+        if e.is_file() and (n.startswith('index') or n.endswith('.lst') or n == 'coreset.dat'):
+            score = sum(s for k, s in _INDEX_RANK if k in n)
+            cands.append((-score, depth, e.name, Path(e.path)))
     return sorted(cands)[0][-1] if cands else None
 
 # %% ../../nbs/13_data.dataset.ipynb #0000000b
