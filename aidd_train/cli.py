@@ -13,7 +13,7 @@ from .config import Config, ConfigError, DataConfig, load_config, sample_path, s
 from .log import get_logger, setup_logging
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'DEMO_MODEL', 'DEMO_DATA', 'kebab_options', 'profile_overrides', 'resolve_train_config',
+__all__ = ['PROFILE_KEYS', 'DEMO_MODEL', 'DEMO_DATA', 'kebab_options', 'profile_overrides', 'resolve_train_config', 'process_cli',
            'run_training', 'train_cli', 'load_model_from_checkpoint', 'run_prediction', 'predict_cli', 'run_demo',
            'demo_cli']
 
@@ -97,6 +97,29 @@ def resolve_train_config(config=None, # YAML/JSON config file
     return cfg, sources
 
 # %% ../nbs/60_cli.ipynb #0000000c
+@_accept_kebab
+@call_parse
+def process_cli(root:str=None,             # PDBbind root: <root>/<code>/ or <root>/<bucket>/<code>/ [required]
+                out:str=None,              # output folder (manifest.json, failures.csv, labels.csv, graphs/) [required]
+                index:str=None,            # label file (INDEX_*, *.lst, CoreSet.dat or CSV); default: found under --root
+                workers:int=None,          # worker processes (0: in this process; default: CPU count, at most 8)
+                config:str=None,           # YAML/JSON config file; its `data` section is used
+                retry_failed:store_true=False, # re-process complexes that failed in an earlier run
+                log_level:str='INFO',      # console log level
+               ):
+    "Process a PDBbind root into cached graphs (aidd_process). Options may be written --retry-failed or --retry_failed."
+    if not root or not out: _fail('aidd_process', 'the following arguments are required: --root, --out')
+    try:
+        cfg = load_config(config).data if config else DataConfig()
+        if workers is None: workers = min(os.cpu_count() or 1, 8)
+        setup_logging(Path(out)/'process.log', level=log_level)
+        from aidd_train.data.dataset import process_dataset
+        m = process_dataset(root, out, index=index, cfg=cfg, workers=workers, retry_failed=retry_failed)
+    except (ConfigError, FileNotFoundError, ValueError) as e: _fail('aidd_process', e)
+    print(f"aidd_process: {m['n_ok']} ok, {m['n_failed']} failed, {m['n_excluded']} excluded "
+          f"({m['n_cached']} from cache) → {out}/manifest.json, failures.csv, labels.csv")
+
+# %% ../nbs/60_cli.ipynb #0000000e
 def run_training(data, # processed data folder (from aidd_process)
                  run_dir, # output folder of this run
                  config=None, profile=None, stage:str|None=None,
@@ -148,7 +171,7 @@ def train_cli(data:str=None, # processed data folder (from aidd_process) [requir
         print(json.dumps({'run_dir': str(run_dir), 'stopped': res['stopped'], 'best_epoch': res['best_epoch'],
                           'test': {k: t.get(k) for k in ('rmse', 'mae', 'pearson', 'spearman', 'ci', 'n')}}, indent=2))
 
-# %% ../nbs/60_cli.ipynb #0000000e
+# %% ../nbs/60_cli.ipynb #00000010
 def load_model_from_checkpoint(path, device='cpu'):
     "(model in eval mode, Config) from a training checkpoint (`last.pt`, `best.pt` or a step file)."
     from aidd_train.train.checkpoint import load_checkpoint
@@ -184,7 +207,8 @@ def run_prediction(checkpoint, # model checkpoint (e.g. RUN/checkpoints/best.pt)
                    cache=None # keep the processed graphs here (default: a temporary folder)
                   ) -> list:
     "Predict pK for raw complexes with a checkpoint; writes `out` and returns its rows."
-    from aidd_train.data.dataset import process_dataset, load_graphs, make_loader, find_index
+    from aidd_train.data.dataset import process_dataset, load_graphs, find_index
+    from aidd_train.data.loader import make_loader
     from aidd_train.train.loop import predict, resolve_device
     dev = resolve_device(device)
     model, cfg = load_model_from_checkpoint(checkpoint, dev)
@@ -234,7 +258,7 @@ def predict_cli(checkpoint:str=None, # model checkpoint, e.g. RUN/checkpoints/be
     try: run_prediction(checkpoint, root, out, index=index, batch_size=batch_size, device=device, workers=workers, cache=cache)
     except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as e: _fail('aidd_predict', e)
 
-# %% ../nbs/60_cli.ipynb #00000010
+# %% ../nbs/60_cli.ipynb #00000012
 DEMO_MODEL = {'model.hidden_channels': 32, 'model.num_layers': 2, 'model.num_heads': 4, 'model.num_rbf': 16,
               'train.batch_size': 4, 'train.lr': 5e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
 DEMO_DATA = {'data.val_fraction': 0.2, 'data.test_fraction': 0.25}

@@ -11,8 +11,9 @@ import torch
 from ..config import Config, ConfigError
 from ..log import get_logger, setup_logging
 from ..model import build_model, count_parameters, target_stats
-from ..data.dataset import (AtomBudgetBatchSampler, EpochDataLoader, load_graphs, make_loader, make_splits,
-                                     read_manifest)
+from ..data.dataset import load_graphs, read_manifest
+from ..data.split import make_splits
+from ..data.loader import AtomBudgetBatchSampler, EpochDataLoader, make_loader
 from .checkpoint import CheckpointManager, load_checkpoint, rng_state, set_rng_state
 from .loop import (EpochState, TrainingDiverged, evaluate, make_scaler, resolve_precision,
                                    train_epoch, unwrap)

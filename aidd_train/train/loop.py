@@ -13,12 +13,11 @@ from ..config import TrainConfig
 from ..log import get_logger, progress
 from .metrics import regression_metrics
 from .checkpoint import set_rng_state
-from ..data.dataset import add_coord_noise
 
 # %% auto #0
 __all__ = ['resolve_device', 'resolve_precision', 'make_scaler', 'autocast', 'is_oom', 'free_memory', 'unwrap', 'standardize',
            'to_pk', 'compute_loss', 'split_batch', 'TrainingDiverged', 'StepResult', 'optimizer_step', 'train_step',
-           'predict', 'evaluate', 'EpochState', 'noise_generator', 'train_epoch']
+           'predict', 'evaluate', 'add_coord_noise', 'EpochState', 'noise_generator', 'train_epoch']
 
 # %% ../../nbs/32_train.loop.ipynb #00000006
 _log = get_logger('train.loop')
@@ -282,6 +281,22 @@ def evaluate(model:torch.nn.Module, # model (DDP wrappers are unwrapped; every r
     return res
 
 # %% ../../nbs/32_train.loop.ipynb #0000001d
+import copy
+
+def add_coord_noise(batch,                               # a Batch (or Data)
+                    sigma:float,                         # Å, standard deviation of the Gaussian noise
+                    generator:torch.Generator|None=None, # for reproducible noise
+                   ):
+    "A shallow copy of `batch` with `pos + sigma·N(0,1)`; the input batch is left untouched."
+    if sigma < 0: raise ValueError(f'sigma must be >= 0, got {sigma}')
+    out = copy.copy(batch)
+    if sigma == 0: return out
+    dev = generator.device if generator is not None else batch.pos.device
+    noise = torch.randn(batch.pos.shape, generator=generator, device=dev, dtype=batch.pos.dtype).to(batch.pos.device)
+    out.pos = batch.pos + sigma * noise
+    return out
+
+# %% ../../nbs/32_train.loop.ipynb #0000001f
 @dataclass
 class EpochState:
     "Running sums of one training epoch (plain numbers: checkpoint-able, exact on resume)."
