@@ -4,11 +4,12 @@
 
 # %% ../../nbs/10_data.labels.ipynb #00000002
 from __future__ import annotations
-import csv, io, math, re
+import csv, gzip, math, re, zlib
 from collections import Counter
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 from pathlib import Path
 from ..log import get_logger
+from ..io import write_csv
 
 # %% auto #0
 __all__ = ['log', 'KINDS', 'RELATIONS', 'UNITS', 'PK_RANGE', 'LabelError', 'Affinity', 'parse_affinity', 'LabelRecord',
@@ -156,6 +157,8 @@ def parse_index_line(line:str, # one data line of an INDEX / .lst / CoreSet.dat 
 # %% ../../nbs/10_data.labels.ipynb #0000000f
 _CODE_COLS = ('pdb_code', 'pdbid', 'pdb', 'code', 'pdb_id', 'id')
 _PK_COLS = ('pk', '-logkd/ki', 'label', 'pkd', 'pki', 'y', 'affinity', 'logka', '-logka')
+_OPT_COLS = dict(kind=('kind', 'type'), relation=('relation', 'operation'), measurement=('measurement', 'data', 'kd/ki'),
+                 year=('year',), resolution=('resolution', 'resl'))
 
 def _pick(cols:list, names:tuple):
     low = [c.strip().lower() for c in cols]
@@ -163,59 +166,66 @@ def _pick(cols:list, names:tuple):
         if n in low: return low.index(n)
     return None
 
+def _is_float(s) -> bool:
+    try: float(s); return True
+    except (TypeError, ValueError): return False
+
+def _csv_columns(header:list) -> tuple:
+    "(code column, pK column, {optional field: column}) from a CSV header; `LabelError` when pK's column is unclear."
+    ic, ip = _pick(header, _CODE_COLS), _pick(header, _PK_COLS)
+    if ic is None: ic = 0
+    if ip is None:
+        if len(header) != 2: raise LabelError(f"cannot tell which column holds pK in header {header}; name it 'pK'")
+        ip = 1 - ic
+    return ic, ip, {k: _pick(header, names) for k, names in _OPT_COLS.items()}
+
+# %% ../../nbs/10_data.labels.ipynb #00000012
+def _csv_extras(rec:LabelRecord, get) -> LabelRecord:
+    "Fill `rec`'s kind, relation, measurement, year and resolution from the optional columns (`get(field)` → text|None)."
+    if get('measurement'):
+        rec.measurement = get('measurement')
+        try: a = parse_affinity(rec.measurement)
+        except LabelError: a = None                  # IGN: value+unit only; kind/relation from their own columns
+        if a is not None: rec.pK_measured, rec.kind, rec.relation = a.pK, a.kind, a.relation
+    if get('kind'):
+        k = _KIND_MAP.get(get('kind').lower())
+        if k is None: raise LabelError(f"unknown measurement kind {get('kind')!r} (expected Kd, Ki or IC50)")
+        rec.kind = k
+    if get('relation'):
+        if get('relation') not in RELATIONS: raise LabelError(f"unknown relation {get('relation')!r} (expected one of {' '.join(RELATIONS)})")
+        rec.relation = get('relation')
+    if get('year'): rec.year = _parse_year(get('year'))
+    if get('resolution'): rec.resolution, rec.method = _parse_resolution(get('resolution'))
+    return rec
+
+def _csv_record(row:list, no:int, ic:int, ip:int, opt:dict, source:str) -> LabelRecord:
+    "One CSV row → `LabelRecord`; `LabelError` says what is wrong with it."
+    if len(row) <= max(ic, ip): raise LabelError(f'expected at least {max(ic, ip)+1} columns, found {len(row)}')
+    code = row[ic].strip()
+    if not is_pdb_code(code): raise LabelError(f"{code!r} is not a PDB code (4 characters starting with a digit)")
+    if not _is_float(row[ip]): raise LabelError(f'pK {row[ip].strip()!r} is not a number')
+    rec = LabelRecord(code.lower(), _check_pk(float(row[ip])), source=source, line=no)
+    get = lambda k: (row[opt[k]].strip() or None) if opt.get(k) is not None and opt[k] < len(row) else None
+    return _csv_extras(rec, get)
+
 def _read_csv_rows(lines:list, source:str):
     "Yield (line_no, record|None, problem|None) for CSV label lines (`lines` = list of (no, text))."
     rows = [(no, next(csv.reader([t]))) for no, t in lines]
     if not rows: return
     no0, first = rows[0]
-    has_header = not (len(first) >= 2 and is_pdb_code(first[0].strip()) and _is_float(first[1]))
-    if has_header:
-        ic, ip = _pick(first, _CODE_COLS), _pick(first, _PK_COLS)
-        if ic is None: ic = 0
-        if ip is None:
-            if len(first) == 2: ip = 1 - ic
-            else:
-                yield no0, None, LabelProblem(no0, f"cannot tell which column holds pK in header {first}; name it 'pK'", ','.join(first))
-                return
-        opt = {k: _pick(first, names) for k, names in dict(kind=('kind', 'type'), relation=('relation', 'operation'),
-               measurement=('measurement', 'data', 'kd/ki'), year=('year',), resolution=('resolution', 'resl')).items()}
-        rows = rows[1:]
-    else: ic, ip, opt = 0, 1, {}
-    for no, row in rows:
-        text = ','.join(row)
-        try:
-            if len(row) <= max(ic, ip): raise LabelError(f'expected at least {max(ic, ip)+1} columns, found {len(row)}')
-            code = row[ic].strip()
-            if not is_pdb_code(code): raise LabelError(f"{code!r} is not a PDB code (4 characters starting with a digit)")
-            if not _is_float(row[ip]): raise LabelError(f'pK {row[ip].strip()!r} is not a number')
-            pk = _check_pk(float(row[ip]))
-            rec = LabelRecord(code.lower(), pk, source=source, line=no)
-            get = lambda k: (row[opt[k]].strip() or None) if opt.get(k) is not None and opt[k] < len(row) else None
-            if get('measurement'):
-                try:
-                    a = parse_affinity(get('measurement'))
-                    rec.measurement, rec.pK_measured, rec.kind, rec.relation = get('measurement'), a.pK, a.kind, a.relation
-                except LabelError:
-                    # IGN writes only value+unit ('400mM'); kind/relation come from their own columns
-                    rec.measurement = get('measurement')
-            if get('kind'):
-                k = _KIND_MAP.get(get('kind').lower())
-                if k is None: raise LabelError(f"unknown measurement kind {get('kind')!r} (expected Kd, Ki or IC50)")
-                rec.kind = k
-            if get('relation'):
-                if get('relation') not in RELATIONS: raise LabelError(f"unknown relation {get('relation')!r} (expected one of {' '.join(RELATIONS)})")
-                rec.relation = get('relation')
-            if get('year'): rec.year = _parse_year(get('year'))
-            if get('resolution'): rec.resolution, rec.method = _parse_resolution(get('resolution'))
-            yield no, rec, None
+    ic, ip, opt = 0, 1, {}
+    if not (len(first) >= 2 and is_pdb_code(first[0].strip()) and _is_float(first[1])):    # a header row
+        try: ic, ip, opt = _csv_columns(first)
         except LabelError as e:
-            yield no, None, LabelProblem(no, str(e), text, row[ic].strip().lower() if len(row) > ic and is_pdb_code(row[ic].strip()) else None)
+            yield no0, None, LabelProblem(no0, str(e), ','.join(first)); return
+        rows = rows[1:]
+    for no, row in rows:
+        try: yield no, _csv_record(row, no, ic, ip, opt, source), None
+        except LabelError as e:
+            code = row[ic].strip() if len(row) > ic else ''
+            yield no, None, LabelProblem(no, str(e), ','.join(row), code.lower() if is_pdb_code(code) else None)
 
-def _is_float(s) -> bool:
-    try: float(s); return True
-    except (TypeError, ValueError): return False
-
-# %% ../../nbs/10_data.labels.ipynb #00000011
+# %% ../../nbs/10_data.labels.ipynb #00000015
 class Labels:
     "Affinity records by PDB code, with the problems met while reading them."
     def __init__(self, records=(), problems=(), source:str|None=None, fmt:str|None=None, excluded=()):
@@ -256,15 +266,19 @@ class Labels:
 
     def to_csv(self, path) -> Path:
         "Write `pdb_code,pK,kind,relation,measurement,year,resolution,method` (readable back by `read_labels`)."
-        path = Path(path)
         cols = ['pdb_code', 'pK', 'kind', 'relation', 'measurement', 'year', 'resolution', 'method']
-        buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n'); w.writerow(cols)
-        for r in self: w.writerow([r.pdb_code, f'{r.pK:.4f}', r.kind or '', r.relation, r.measurement or '',
-                                   r.year or '', '' if r.resolution is None else r.resolution, r.method or ''])
-        path.write_text(buf.getvalue(), encoding='utf-8')
-        return path
+        return write_csv(path, cols, [[r.pdb_code, f'{r.pK:.4f}', r.kind or '', r.relation, r.measurement or '', r.year or '',
+                                       '' if r.resolution is None else r.resolution, r.method or ''] for r in self])
 
-# %% ../../nbs/10_data.labels.ipynb #00000013
+# %% ../../nbs/10_data.labels.ipynb #00000017
+def _read_bytes(path:Path) -> bytes:
+    "The file's bytes, decompressed when it is gzip data; a broken gzip file raises `LabelError`."
+    raw = path.read_bytes()
+    if raw[:2] != b'\x1f\x8b': return raw
+    try: return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as e:
+        raise LabelError(f'{path.name} is gzip-compressed but cannot be decompressed ({e}); is it truncated?') from None
+
 def _decode_lines(raw:bytes):
     "Yield (line_no, text, bad_bytes_in_data:bool|None) — None: clean; True/False: had invalid UTF-8."
     if raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
@@ -275,15 +289,8 @@ def _decode_lines(raw:bytes):
             t = b.decode('utf-8', errors='replace')
             yield no, t, '\ufffd' in t.partition('//')[0]
 
-def read_labels(path,                 # INDEX_*_data.YYYY, INDEX_*.lst, CoreSet.dat or a CSV file
-                kinds=None,           # keep only these measurement kinds (e.g. DataConfig.kinds); None: all
-                relations=None,       # keep only these relations (e.g. ('=',)); None: all
-                ) -> Labels:
-    "Read a PDBbind label file of any supported format; malformed lines are reported in `.problems`, never raised."
-    path = Path(path)
-    if not path.is_file(): raise LabelError(f'label file not found: {path}')
-    raw = path.read_bytes()
-    recs, probs, fmts, seen = [], [], Counter(), {}
+def _data_lines(raw:bytes, probs:list) -> list:
+    "(line_no, text) of the label lines: no blanks, no `#` comments; lines with bad bytes are reported in `probs`."
     lines = []
     for no, text, bad in _decode_lines(raw):
         s = text.strip()
@@ -293,24 +300,44 @@ def read_labels(path,                 # INDEX_*_data.YYYY, INDEX_*.lst, CoreSet.
         if bad is False:
             probs.append(LabelProblem(no, 'non-UTF-8 bytes in the comment were replaced; record kept', s, skipped=False))
         lines.append((no, s))
+    return lines
+
+# %% ../../nbs/10_data.labels.ipynb #0000001a
+def _index_rows(lines:list):
+    "Yield (line_no, record|None, problem|None, format) for whitespace-format lines."
+    for no, s in lines:
+        try: rec, fmt = parse_index_line(s)
+        except LabelError as e:
+            c = s.split()[0] if s.split() else ''
+            yield no, None, LabelProblem(no, str(e), s, c.lower() if is_pdb_code(c) else None), None
+        else: yield no, rec, None, fmt
+
+def _keep(rec:LabelRecord, no:int, source:str, seen:dict, probs:list) -> bool:
+    "Stamp `rec` with source and line; False (reported in `probs`) for a code already `seen`."
+    rec.source, rec.line = source, no
+    if rec.pdb_code in seen:
+        probs.append(LabelProblem(no, f'duplicate entry for {rec.pdb_code} (first at line {seen[rec.pdb_code]}); this line ignored', '', rec.pdb_code))
+        return False
+    seen[rec.pdb_code] = no
+    if rec.pK_measured is not None and abs(rec.pK - rec.pK_measured) > 0.02:
+        probs.append(LabelProblem(no, f'pK column {rec.pK:.2f} disagrees with {rec.measurement} (pK {rec.pK_measured:.2f}); pK column kept', '', rec.pdb_code, skipped=False))
+    return True
+
+def read_labels(path,                 # INDEX_*_data.YYYY, INDEX_*.lst, CoreSet.dat or a CSV file; gzip-compressed too
+                kinds=None,           # keep only these measurement kinds (e.g. DataConfig.kinds); None: all
+                relations=None,       # keep only these relations (e.g. ('=',)); None: all
+                ) -> Labels:
+    "Read a PDBbind label file of any supported format; malformed lines are reported in `.problems`, never raised."
+    path = Path(path)
+    if not path.is_file(): raise LabelError(f'label file not found: {path}')
+    probs = []
+    lines = _data_lines(_read_bytes(path), probs)
     is_csv = bool(lines) and ',' in lines[0][1] and '//' not in lines[0][1]
-    def add(no, rec, prob, fmt):
-        if prob is not None: probs.append(prob); return
-        rec.source, rec.line = path.name, no
-        if rec.pdb_code in seen:
-            probs.append(LabelProblem(no, f'duplicate entry for {rec.pdb_code} (first at line {seen[rec.pdb_code]}); this line ignored', '', rec.pdb_code)); return
-        seen[rec.pdb_code] = no; fmts[fmt] += 1; recs.append(rec)
-        if rec.pK_measured is not None and abs(rec.pK - rec.pK_measured) > 0.02:
-            probs.append(LabelProblem(no, f'pK column {rec.pK:.2f} disagrees with {rec.measurement} (pK {rec.pK_measured:.2f}); pK column kept', '', rec.pdb_code, skipped=False))
-    if is_csv:
-        for no, rec, prob in _read_csv_rows(lines, path.name): add(no, rec, prob, 'csv')
-    else:
-        for no, s in lines:
-            try: rec, fmt = parse_index_line(s)
-            except LabelError as e:
-                c = s.split()[0] if s.split() else ''
-                add(no, None, LabelProblem(no, str(e), s, c.lower() if is_pdb_code(c) else None), None)
-            else: add(no, rec, None, fmt)
+    rows = ((no, r, p, 'csv') for no, r, p in _read_csv_rows(lines, path.name)) if is_csv else _index_rows(lines)
+    recs, fmts, seen = [], Counter(), {}
+    for no, rec, prob, fmt in rows:
+        if prob is not None: probs.append(prob)
+        elif _keep(rec, no, path.name, seen, probs): recs.append(rec); fmts[fmt] += 1
     if not lines: probs.append(LabelProblem(0, f'{path.name} has no label lines'))
     labels = Labels(recs, probs, path.name, fmts.most_common(1)[0][0] if fmts else None)
     skipped = [p for p in probs if p.skipped]
