@@ -36,3 +36,91 @@ def test_notebooks_clean(tmp_path):
 def test_readme_in_sync():
     r = subprocess.run([sys.executable, str(ROOT/'docs'/'readme.py'), '--check'], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+# ---------------------------------------------------------------------------------------------------------
+# What a user's clone has: nothing may depend on the developers' machine, the code is lint-clean and small.
+
+FORBIDDEN = ('..' + '/shared', 'shared' + '/data')     # spelled in two parts so this file does not match itself
+
+def _text_files():
+    "Notebooks, tests, docs, README, CI files: everything a clean clone runs or shows (not bench/, not tests/data/)."
+    files = sorted((ROOT/'nbs').rglob('*.ipynb')) + sorted((ROOT/'tests').glob('*.py')) + [ROOT/'README.md', ROOT/'Makefile']
+    files += sorted(p for p in (ROOT/'docs').rglob('*') if p.is_file() and '_build' not in p.parts)
+    files += sorted((ROOT/'.github').rglob('*.y*ml')) + sorted((ROOT/'.ci').glob('*'))
+    return [p for p in files if '.ipynb_checkpoints' not in p.parts]
+
+def test_no_developer_paths():
+    "No notebook, test, doc or CI file reads the developers' shared folder (a user's clone and CI do not have it)."
+    hits = [f'{p.relative_to(ROOT)}:{i}: {line.strip()[:100]}' for p in _text_files()
+            for i, line in enumerate(p.read_text(encoding='utf-8', errors='replace').splitlines(), 1)
+            if any(s in line for s in FORBIDDEN)]
+    assert not hits, 'files that name the shared folder:\n' + '\n'.join(hits)
+
+def test_pyflakes_clean():
+    "pyflakes reports nothing for the library (unused imports, undefined names, shadowed variables...)."
+    try: from pyflakes.api import checkPath
+    except ImportError: raise AssertionError('pyflakes is not installed: pip install pyflakes (a dev requirement)')
+    from pyflakes.reporter import Reporter
+    import io
+    out = io.StringIO()
+    n = sum(checkPath(str(p), Reporter(out, out)) for p in sorted((ROOT/'aidd_train').rglob('*.py')))
+    assert n == 0, f'{n} pyflakes warning(s):\n{out.getvalue()}'
+
+MAX_CELL_LINES, MAX_FUNCTION_LINES = 60, 50
+
+def cell_lengths() -> list:
+    "(lines, 'notebook#cell', first line) of every code cell in nbs/."
+    out = []
+    for p in sorted((ROOT/'nbs').rglob('*.ipynb')):
+        if '.ipynb_checkpoints' in p.parts: continue
+        for i, c in enumerate(json.loads(p.read_text(encoding='utf-8'))['cells']):
+            if c['cell_type'] != 'code': continue
+            lines = ''.join(c['source']).strip('\n').splitlines()
+            out.append((len(lines), f'{p.relative_to(ROOT/"nbs")}#{i}', next((l for l in lines if not l.startswith('#|')), '')))
+    return out
+
+def function_lengths() -> list:
+    "(lines, 'module:Class.function', line number) of every function in aidd_train/, `def` line to last line."
+    import ast
+    out = []
+    for p in sorted((ROOT/'aidd_train').rglob('*.py')):
+        tree = ast.parse(p.read_text(encoding='utf-8'))
+        def visit(node, prefix):
+            for ch in ast.iter_child_nodes(node):
+                if isinstance(ch, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.append((ch.end_lineno - ch.lineno + 1, f'{p.relative_to(ROOT).as_posix()}:{prefix}{ch.name}', ch.lineno))
+                    visit(ch, f'{prefix}{ch.name}.')
+                elif isinstance(ch, ast.ClassDef): visit(ch, f'{prefix}{ch.name}.')
+                else: visit(ch, prefix)
+        visit(tree, '')
+    return out
+
+def _table(rows, title, limit, k=10):
+    rows = sorted(rows, key=lambda r: -r[0])
+    return '\n'.join([f'{title} (limit {limit}), longest first:'] + [f'  {n:4d}  {where}  {extra}' for n, where, extra in rows[:k]])
+
+def test_code_shape():
+    "No notebook code cell over 60 lines, no function in the library over 50 lines (prints the longest ones)."
+    cells, funcs = cell_lengths(), function_lengths()
+    print(_table(cells, 'code cells', MAX_CELL_LINES)); print(_table(funcs, 'functions', MAX_FUNCTION_LINES))
+    long_cells = [r for r in cells if r[0] > MAX_CELL_LINES]
+    long_funcs = [r for r in funcs if r[0] > MAX_FUNCTION_LINES]
+    assert not long_cells and not long_funcs, ('\n' + _table(long_cells, 'code cells over the limit', MAX_CELL_LINES, 50)
+                                              + '\n' + _table(long_funcs, 'functions over the limit', MAX_FUNCTION_LINES, 50))
+
+def _fresh_modules(code:str) -> set:
+    "Top-level module names imported by a fresh interpreter running `code`."
+    r = subprocess.run([sys.executable, '-c', code + '\nimport sys, json; print(json.dumps(sorted(sys.modules)))'],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return {m.split('.')[0] for m in json.loads(r.stdout.strip().splitlines()[-1])}
+
+def test_light_imports():
+    "The training loop starts without the data layer's heavy libraries; a console script's --help without torch."
+    mods = _fresh_modules('import aidd_train.train.loop')
+    assert not mods & {'rdkit', 'gemmi', 'scipy'}, sorted(mods & {'rdkit', 'gemmi', 'scipy'})
+    mods = _fresh_modules('import aidd_train.train.device')
+    assert 'torch_geometric' not in mods and 'scipy' not in mods
+    mods = _fresh_modules('import sys\nsys.argv = ["aidd_train", "--help"]\nfrom aidd_train.cli import train_cli\n'
+                          'try: train_cli()\nexcept SystemExit as e: assert e.code == 0, e.code')
+    assert 'torch' not in mods, 'aidd_train --help imported torch'

@@ -6,12 +6,30 @@
 from __future__ import annotations
 import math
 import numpy as np
-from scipy.stats import rankdata
 
 # %% auto #0
-__all__ = ['METRIC_KEYS', 'concordance_index', 'regression_metrics']
+__all__ = ['METRIC_KEYS', 'rank_values', 'concordance_index', 'regression_metrics']
 
 # %% ../../nbs/30_train.metrics.ipynb #00000006
+def rank_values(a:np.ndarray, # 1-D float array
+                method:str='average' # average (ties share their mean rank) or dense (ties share one rank, 1..m)
+               ) -> np.ndarray:
+    "Ranks starting at 1, like `scipy.stats.rankdata(a, method)` for the two methods the metrics need."
+    if method not in ('average', 'dense'): raise ValueError(f"method={method!r}; use 'average' or 'dense'")
+    a = np.asarray(a, dtype=np.float64)
+    order = np.argsort(a, kind='mergesort')
+    s = a[order]
+    first = np.r_[True, s[1:] != s[:-1]] if len(s) else np.zeros(0, dtype=bool)   # start of a group of equal values
+    group = np.cumsum(first)                                                       # 1..m in sorted order
+    if method == 'dense': ranked = group
+    else:
+        starts = np.flatnonzero(first); ends = np.r_[starts[1:], len(s)]
+        ranked = ((starts + 1 + ends) / 2.0)[group - 1]                          # mean of positions start+1..end
+    out = np.empty(len(a), dtype=ranked.dtype)
+    out[order] = ranked
+    return out
+
+# %% ../../nbs/30_train.metrics.ipynb #00000009
 def _as_1d(a, name:str) -> np.ndarray:
     "A float64 1-D numpy copy of `a` (list, numpy array or torch tensor, any device)."
     if hasattr(a, 'detach'): a = a.detach().cpu().double().numpy()
@@ -26,7 +44,7 @@ def concordance_index(pred, y) -> float:
     if len(p) != len(y): raise ValueError(f"pred and y have different lengths ({len(p)} vs {len(y)})")
     n = len(y)
     if n < 2 or not (np.isfinite(p).all() and np.isfinite(y).all()): return math.nan
-    pr = rankdata(p, method='dense').astype(np.int64)          # 1..m
+    pr = rank_values(p, 'dense').astype(np.int64)          # 1..m
     m = int(pr.max())
     order = np.lexsort((pr, y))                                # by label, then prediction
     ys, ps = y[order], pr[order]
@@ -49,7 +67,7 @@ def concordance_index(pred, y) -> float:
         inserted += j - i; i = j
     return (conc + 0.5 * ties) / comparable if comparable else math.nan
 
-# %% ../../nbs/30_train.metrics.ipynb #0000000a
+# %% ../../nbs/30_train.metrics.ipynb #0000000d
 def _pearson(a:np.ndarray, b:np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
@@ -73,6 +91,6 @@ def regression_metrics(pred, # predictions in pK units (1-D array-like or tensor
     out['mae'] = float(np.abs(err).mean())
     if n >= 2:
         out['pearson'] = _pearson(p, y)
-        out['spearman'] = _pearson(rankdata(p), rankdata(y))
+        out['spearman'] = _pearson(rank_values(p), rank_values(y))
         out['ci'] = float(concordance_index(p, y))
     return out
