@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11_data.structure.ipynb #00000002
 from __future__ import annotations
-import math, re
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -98,6 +98,7 @@ def check_pdb_text(text:str, name:str, stage:str='pocket') -> int:
     if n == 0: raise DataError(stage, f'{name} has no ATOM/HETATM records')
     return n
 
+# %% ../../nbs/11_data.structure.ipynb #00000010
 _WATERS = {'HOH', 'WAT', 'H2O', 'DOD', 'D2O', 'TIP', 'TIP3', 'SOL'}
 _RES_KIND = {}   # residue name -> 'protein' (amino/nucleic acid, incl. modified) or None; memo of gemmi's table
 
@@ -115,6 +116,7 @@ def _element(line:str) -> gemmi.Element:
         sym = name[1] if name[:1] in (' ', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') else name[:2].strip()
     return gemmi.Element(sym.strip('0123456789+-') or 'X')
 
+# %% ../../nbs/11_data.structure.ipynb #00000013
 def read_pdb_atoms(path,                     # a protein or pocket PDB file
                    keep_hydrogens:bool=False, # keep H (and D) atoms
                    keep_waters:bool=False,    # keep water oxygens (and their H if keep_hydrogens)
@@ -151,7 +153,7 @@ def read_pdb_atoms(path,                     # a protein or pocket PDB file
     if not z: return _empty_atoms()
     return Atoms(np.asarray(z, np.int64), np.asarray(pos, np.float64), np.asarray(res, np.int64), np.asarray(grp))
 
-# %% ../../nbs/11_data.structure.ipynb #00000012
+# %% ../../nbs/11_data.structure.ipynb #0000001a
 def _mol_from_sdf(path:Path):
     text = path.read_bytes().decode('latin-1')
     if not text.strip(): raise ValueError('file is empty')
@@ -212,7 +214,7 @@ def read_ligand(sdf=None,                   # `<code>_ligand.sdf` (or None)
                     reasons.append(f"{p.name}{'' if sanitize else ' (unsanitized)'}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
     raise DataError('ligand', 'cannot read the ligand: ' + '; '.join(dict.fromkeys(reasons)))
 
-# %% ../../nbs/11_data.structure.ipynb #00000019
+# %% ../../nbs/11_data.structure.ipynb #00000021
 @dataclass
 class Complex:
     "One complex ready for graph building: ligand and pocket atoms, where they came from, and notes."
@@ -253,14 +255,9 @@ def _dedupe(pos:np.ndarray, tol:float=1e-3) -> np.ndarray:
         if i not in drop: drop.add(j)
     return np.array([i for i in range(len(pos)) if i not in drop], np.int64)
 
-def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
-                 cfg:DataConfig|None=None, # processing policy (defaults: `DataConfig()`)
-                 code:str|None=None,     # PDB code (default: the folder name)
-                ) -> Complex:
-    "Read ligand and pocket of one complex under `cfg`'s policy; raise `DataError(stage, reason)` if unusable."
-    cfg = cfg or DataConfig()
-    cf = folder if isinstance(folder, ComplexFiles) else find_complex_files(folder, code)
-    notes = [f'ignored stray file {p.name!r}' for p in cf.other]
+# %% ../../nbs/11_data.structure.ipynb #00000024
+def _load_ligand(cf:ComplexFiles, cfg:DataConfig, notes:list) -> tuple[Atoms, str]:
+    "The ligand of `cf` (duplicate positions removed) and which reading worked; fallbacks and removals go to `notes`."
     if cf.ligand_sdf is None and cf.ligand_mol2 is None:
         hint = [p.name for p in cf.other if 'ligand' in p.name.lower()]
         raise DataError('ligand', f'no ligand file: expected {cf.code}_ligand.sdf or {cf.code}_ligand.mol2'
@@ -271,6 +268,10 @@ def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
         raise DataError('ligand', f'ligand has {len(lig)} atoms, not fewer than data.max_atoms={cfg.max_atoms}: no room for a pocket')
     keep = _dedupe(lig.pos)
     if len(keep) < len(lig): notes.append(f'removed {len(lig) - len(keep)} duplicate ligand atom position(s)'); lig = lig.take(keep)
+    return lig, lig_src
+
+def _pocket_source(cf:ComplexFiles, cfg:DataConfig) -> str:
+    "'pocket' (read the pocket file) or 'crop' (crop the protein) under `cfg.pocket_source`; the file it needs must exist."
     src = cfg.pocket_source
     if src == 'auto': src = 'pocket' if cf.pocket is not None else 'crop'
     if src == 'pocket' and cf.pocket is None:
@@ -278,18 +279,25 @@ def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
     if src == 'crop' and cf.protein is None:
         raise DataError('files', f'no protein file {cf.code}_protein.pdb to crop a pocket from'
                         + (" and no pocket file" if cf.pocket is None else " (data.pocket_source='crop')"))
+    return src
+
+def _read_pocket(cf:ComplexFiles, src:str, lig:Atoms, cfg:DataConfig) -> tuple[Atoms, Path]:
+    "Pocket atoms from the pocket file (`src='pocket'`) or cropped from the protein around `lig`; and the file read."
     kw = dict(keep_hydrogens=cfg.keep_hydrogens, keep_waters=cfg.keep_waters, keep_metals=cfg.keep_metals, keep_cofactors=cfg.keep_cofactors)
-    if src == 'pocket':
-        pocket = read_pdb_atoms(cf.pocket, stage='pocket', **kw); used = [cf.pocket]
-        if len(pocket) == 0: raise DataError('pocket', f'{cf.pocket.name} has no atoms left after filtering (hydrogens/waters/HETATM policy)')
-    else:
-        prot = read_pdb_atoms(cf.protein, stage='protein', **kw); used = [cf.protein]
-        if len(prot) == 0: raise DataError('protein', f'{cf.protein.name} has no atoms left after filtering (hydrogens/waters/HETATM policy)')
-        pocket = crop_pocket(prot, lig.pos, cfg.pocket_radius)
-        if len(pocket) == 0:
-            dmin = nearest_ligand_distance(prot.pos, lig.pos).min()
-            raise DataError('pocket', f'no protein atom within data.pocket_radius={cfg.pocket_radius} Å of the ligand (nearest is {dmin:.1f} Å): ligand and protein in different frames?')
-    used += [p for p in (cf.ligand_sdf if lig_src.startswith('sdf') else cf.ligand_mol2,) if p is not None]
+    f = cf.pocket if src == 'pocket' else cf.protein
+    atoms = read_pdb_atoms(f, stage=src if src == 'pocket' else 'protein', **kw)
+    if len(atoms) == 0:
+        raise DataError('pocket' if src == 'pocket' else 'protein', f'{f.name} has no atoms left after filtering (hydrogens/waters/HETATM policy)')
+    if src == 'pocket': return atoms, f
+    pocket = crop_pocket(atoms, lig.pos, cfg.pocket_radius)
+    if len(pocket) == 0:
+        dmin = nearest_ligand_distance(atoms.pos, lig.pos).min()
+        raise DataError('pocket', f'no protein atom within data.pocket_radius={cfg.pocket_radius} Å of the ligand (nearest is {dmin:.1f} Å): ligand and protein in different frames?')
+    return pocket, f
+
+# %% ../../nbs/11_data.structure.ipynb #00000027
+def _clean_pocket(pocket:Atoms, lig:Atoms, cfg:DataConfig, notes:list) -> Atoms:
+    "Remove ligand copies and duplicate positions, check ligand–pocket contact, apply `max_atoms`; changes go to `notes`."
     d = nearest_ligand_distance(pocket.pos, lig.pos)
     clash = d < 0.5
     if clash.any():
@@ -302,4 +310,19 @@ def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
     if len(keep) < len(pocket): notes.append(f'removed {len(pocket) - len(keep)} duplicate pocket atom position(s)'); pocket = pocket.take(keep)
     pocket, dropped = cap_atoms(pocket, lig.pos, cfg.max_atoms - len(lig))
     if dropped: notes.append(f'max_atoms={cfg.max_atoms}: dropped the {dropped} pocket atoms farthest from the ligand')
+    return pocket
+
+def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
+                 cfg:DataConfig|None=None, # processing policy (defaults: `DataConfig()`)
+                 code:str|None=None,     # PDB code (default: the folder name)
+                ) -> Complex:
+    "Read ligand and pocket of one complex under `cfg`'s policy; raise `DataError(stage, reason)` if unusable."
+    cfg = cfg or DataConfig()
+    cf = folder if isinstance(folder, ComplexFiles) else find_complex_files(folder, code)
+    notes = [f'ignored stray file {p.name!r}' for p in cf.other]
+    lig, lig_src = _load_ligand(cf, cfg, notes)
+    src = _pocket_source(cf, cfg)
+    pocket, pocket_file = _read_pocket(cf, src, lig, cfg)
+    used = [pocket_file] + [p for p in (cf.ligand_sdf if lig_src.startswith('sdf') else cf.ligand_mol2,) if p is not None]
+    pocket = _clean_pocket(pocket, lig, cfg, notes)
     return Complex(cf.code, lig, pocket, lig_src, src, notes, used)
