@@ -4,18 +4,18 @@
 
 # %% ../../nbs/12_data.graph.ipynb #00000002
 from __future__ import annotations
-import os
 from pathlib import Path
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
 from torch_geometric.data import Data
 from ..config import DataConfig
+from ..io import atomic_write
 from .structure import Complex, DataError
 
 # %% auto #0
-__all__ = ['GRAPH_FORMAT', 'count_edges', 'validate_graph', 'complex_to_graph', 'graph_to_dict', 'graph_from_dict',
-           'atomic_write', 'save_graph', 'load_graph', 'graph_stats']
+__all__ = ['GRAPH_FORMAT', 'count_edges', 'validate_graph', 'complex_to_graph', 'graph_to_dict', 'graph_from_dict', 'save_graph',
+           'load_graph', 'graph_stats']
 
 # %% ../../nbs/12_data.graph.ipynb #00000006
 def count_edges(pos,                         # [N,3] coordinates (tensor or array)
@@ -82,17 +82,6 @@ def graph_from_dict(d:dict) -> Data:
         raise DataError('cache', f"not a graph file of format {GRAPH_FORMAT} (keys: {sorted(d) if isinstance(d, dict) else type(d).__name__})")
     return Data(z=d['z'], pos=d['pos'], is_ligand=d['is_ligand'], y=d['y'], pdb_code=d['pdb_code'],
                 n_edges=d['n_edges'], num_nodes=int(d['z'].numel()))
-
-def atomic_write(path, write_fn) -> Path:
-    "Write via `write_fn(tmp_path)` to a temporary file beside `path`, then rename it into place (atomic on POSIX and Windows)."
-    path = Path(path)
-    tmp = path.with_name(f'{path.name}.tmp{os.getpid()}')
-    try:
-        write_fn(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
 
 def save_graph(g:Data, path, meta:dict|None=None) -> Path:
     "Atomically save a graph as a plain dict of tensors."
