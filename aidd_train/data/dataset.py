@@ -16,7 +16,7 @@ import torch
 from torch_geometric.data import Data
 import aidd_train
 from ..config import Config, DataConfig, config_hash
-from ..io import atomic_write, write_json, write_csv, read_csv
+from ..io import atomic_write, write_json, read_json, write_csv, read_csv
 from ..log import get_logger, progress
 from . import labels as _labels_mod, structure as _structure_mod, graph as _graph_mod
 from .labels import Labels, LabelRecord, read_labels, is_pdb_code
@@ -111,6 +111,7 @@ def _process_task(task:dict) -> dict:
         (cache/f'{code}.pt').unlink(missing_ok=True)
     return res
 
+# %% ../../nbs/13_data.dataset.ipynb #00000011
 def _ping(): return os.getpid()
 
 def _worker_init():
@@ -163,7 +164,7 @@ def _run_tasks(tasks:list, workers:int, on_result) -> None:
                     on_result(dict(code=t['code'], fingerprint=t['fingerprint'], status='failed', stage='worker', notes=[],
                                    reason='the worker process died while processing this complex (crash or out of memory)'))
 
-# %% ../../nbs/13_data.dataset.ipynb #00000010
+# %% ../../nbs/13_data.dataset.ipynb #00000013
 def _read_cached(cache:Path, code:str, fp:str, state:dict, retry_failed:bool):
     "The cached result for `code` if it was made from the same inputs (None: process it)."
     e = state.get(code)
@@ -172,22 +173,23 @@ def _read_cached(cache:Path, code:str, fp:str, state:dict, retry_failed:bool):
         pt, fj = cache/f'{code}.pt', cache/f'{code}.fail.json'
         try:
             if pt.exists(): e = load_graph(pt, with_meta=True)[1]
-            elif fj.exists(): e = json.loads(fj.read_text(encoding='utf-8'))
+            elif fj.exists(): e = read_json(fj)
         except (DataError, ValueError, OSError): e = None
         if e is None or e.get('fingerprint') != fp: return None
     if e.get('status') == 'ok' and not (cache/f'{code}.pt').exists(): return None
     if e.get('status') == 'failed' and retry_failed: return None
     return e
 
+# %% ../../nbs/13_data.dataset.ipynb #00000016
 PACK_FORMAT = 1
 
 def _write_packed(cache:Path, ok:list, results:dict) -> str:
     "One file with every ok graph concatenated (`packed.pt`) for fast loading; rewritten only when the ok set, a fingerprint or the file changed. Returns its signature."
     sig = hashlib.sha1(json.dumps([[c, results[c]['fingerprint']] for c in ok]).encode()).hexdigest()[:16]
     side, pt = cache/'packed.json', cache/'packed.pt'
-    if side.exists() and pt.exists():
-        old = json.loads(side.read_text())
-        if old.get('sig') == sig and old.get('bytes') == pt.stat().st_size: return sig
+    try: old = read_json(side) if pt.exists() else {}
+    except ValueError: old = {}
+    if old.get('sig') == sig and old.get('bytes') == pt.stat().st_size: return sig
     gs = [load_graph(cache/f'{c}.pt') for c in ok]
     n = torch.tensor([g.num_nodes for g in gs], dtype=torch.long)
     cat = lambda k, dt: torch.cat([getattr(g, k) for g in gs]) if gs else torch.zeros(0, dtype=dt)
@@ -203,7 +205,7 @@ def _load_packed(cache:Path, codes:list, sig:str|None):
     side = cache/'packed.json'
     if sig is None or not side.exists(): return None
     try:
-        meta = json.loads(side.read_text())
+        meta = read_json(side)
         if meta.get('format') != PACK_FORMAT or meta.get('sig') != sig: return None
         d = torch.load(cache/'packed.pt', map_location='cpu', weights_only=True)
     except Exception as e:
@@ -217,74 +219,68 @@ def _load_packed(cache:Path, codes:list, sig:str|None):
                         y=d['y'][i:i + 1].clone(), pdb_code=c, n_edges=d['n_edges'][i:i + 1].clone(), num_nodes=b - a))
     return out
 
-def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or `<root>/<bucket>/<code>/`
-                    out,                     # output folder (manifest, CSVs, graph cache)
-                    index=None,              # label file (INDEX/.lst/CoreSet.dat/CSV) or a `Labels`; None: look under `root`
-                    cfg:DataConfig|None=None,# processing settings (a `Config` is accepted: its `.data`)
-                    workers:int=0,           # worker processes; 0: process in this process
-                    retry_failed:bool=False, # re-process complexes that failed in an earlier run
-                   ) -> dict:
-    "Process every complex of a PDBbind root into cached graphs; write manifest.json, failures.csv, labels.csv, complexes.csv, notes.csv; return the manifest."
-    t0 = time.perf_counter()
-    cfg = cfg.data if isinstance(cfg, Config) else (cfg or DataConfig())
-    root, out = Path(root), Path(out)
-    if not root.is_dir(): raise FileNotFoundError(f'PDBbind root not found: {root}')
+# %% ../../nbs/13_data.dataset.ipynb #00000019
+def _labels_for(root:Path, index) -> tuple[Labels, str]:
+    "(the labels to process, what to call their source): `index` (a file or `Labels`), or the label file found under `root`."
     if index is None:
         index = find_index(root)
         if index is None: raise FileNotFoundError(f'no INDEX file (INDEX_*, *.lst, CoreSet.dat) under {root}; pass index= / --index FILE (a CSV with pdbid,pK works too)')
         log.info(f'using labels from {index}')
-    labels = index if isinstance(index, Labels) else read_labels(index)
-    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(index, Labels): return index, index.source
+    return read_labels(index), str(index)
+
+def _open_cache(out:Path, cfg:DataConfig) -> tuple[str, Path, dict|None]:
+    "(cache key, `OUT/graphs/<key>/` with leftovers of a killed run removed, the previous manifest or None)."
     key = cache_key(cfg); cache = out/'graphs'/key; cache.mkdir(parents=True, exist_ok=True)
     for t in cache.glob('*.tmp*'): t.unlink(missing_ok=True)          # leftovers of a killed run
-    try: prev = json.loads((out/'manifest.json').read_text()) if (out/'manifest.json').exists() else None
+    try: prev = read_json(out/'manifest.json') if (out/'manifest.json').exists() else None
     except ValueError: prev = None   # unreadable manifest: treat as a first run
-    changed = prev is not None and prev.get('cache_key') != key
-    if changed:
+    if prev is not None and prev.get('cache_key') != key:
         what = 'data config' if prev.get('config_hash') != config_hash(cfg) else 'processing code'
         log.warning(f"{what} changed since the last run in {out} ({prev.get('cache_key')} → {key}); processing into graphs/{key} (the old cache is kept)")
+    return key, cache, prev
 
-    dirs, dir_notes = find_complex_dirs(root, exclude=[out])
-    failures, notes = {}, [tuple(n) for n in dir_notes]
-    def fail(code, stage, reason): failures.setdefault(code, (stage, reason))
+def _account(labels:Labels, kept:Labels, dirs:dict, notes:list) -> dict:
+    "Failures known before any structure is read: bad index lines, filtered-out complexes, folders without a label."
+    failures = {}
     for p in labels.problems:
         msg = f'{labels.source} line {p.line}: {p.reason}'
-        if p.skipped and (p.pdb_code is None or p.pdb_code not in labels): fail(p.pdb_code or f'(line {p.line})', 'index', msg)
+        if p.skipped and (p.pdb_code is None or p.pdb_code not in labels): failures.setdefault(p.pdb_code or f'(line {p.line})', ('index', msg))
         else: notes.append((p.pdb_code or '', 'index', msg))
-    kept = labels.filter(cfg.kinds, cfg.relations)
-    for code, why in kept.excluded: fail(code, 'filter', why)
+    for code, why in kept.excluded: failures.setdefault(code, ('filter', why))
     for code in dirs:
-        if code not in labels and code not in failures: fail(code, 'index', f'folder {dirs[code]} has no entry in {labels.source}')
-    tasks, results = [], {}
-    state_path = cache/'index.json'
-    try: state = json.loads(state_path.read_text()) if state_path.exists() else {}
+        if code not in labels and code not in failures: failures[code] = ('index', f'folder {dirs[code]} has no entry in {labels.source}')
+    return failures
+
+def _plan(kept:Labels, dirs:dict, root:Path, cache:Path, cfg_d:dict, retry_failed:bool, failures:dict) -> tuple[list, dict, dict]:
+    "(tasks to run, cached results by code, the run index) for the labelled complexes; a label without a folder is a failure."
+    try: state = read_json(cache/'index.json') if (cache/'index.json').exists() else {}
     except ValueError: state = {}     # unreadable run index: fall back to the per-complex files
-    cfg_d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
+    tasks, results = [], {}
+    crash = os.environ.get('AIDD_TEST_CRASH_CODES', '').split(',')
     for rec in kept:
-        if rec.pdb_code not in dirs: fail(rec.pdb_code, 'files', f'no folder {rec.pdb_code}/ under {root}'); continue
+        if rec.pdb_code not in dirs: failures.setdefault(rec.pdb_code, ('files', f'no folder {rec.pdb_code}/ under {root}')); continue
         fp = fingerprint(dirs[rec.pdb_code], rec)
         hit = _read_cached(cache, rec.pdb_code, fp, state, retry_failed)
         if hit is not None: results[rec.pdb_code] = dict(hit, cached=True)
         else: tasks.append(dict(code=rec.pdb_code, folder=os.path.abspath(dirs[rec.pdb_code]), pK=rec.pK, cfg=cfg_d,
                                 cache_dir=os.path.abspath(cache),   # absolute: a reused worker server may have another cwd
-                                fingerprint=fp, _crash=rec.pdb_code in os.environ.get('AIDD_TEST_CRASH_CODES', '').split(',')))
-    n_cached = len(results)
-    log.info(f'{len(kept)} labelled complexes with folders: {n_cached} cached, {len(tasks)} to process' + (f' with {workers} workers' if workers else ''))
+                                fingerprint=fp, _crash=rec.pdb_code in crash))
+    return tasks, results, state
+
+# %% ../../nbs/13_data.dataset.ipynb #0000001c
+def _run(tasks:list, workers:int, results:dict) -> float:
+    "Run `tasks` behind a progress bar, adding each result to `results`; return the seconds it took."
     bar = progress(total=len(tasks), desc='processing complexes')
     def on_result(r):
         results[r['code']] = dict(r, cached=False); bar.update(1)
     t1 = time.perf_counter()
     try: _run_tasks(tasks, workers, on_result)
     finally: bar.close()
-    t_proc = time.perf_counter() - t1
+    return time.perf_counter() - t1
 
-    state.update({c: {k: v for k, v in r.items() if k != 'cached'} for c, r in results.items()})   # keep entries of other runs
-    write_json(state_path, dict(sorted(state.items())))
-    ok = sorted(c for c, r in results.items() if r['status'] == 'ok')
-    packed_sig = _write_packed(cache, ok, results)
-    for c, r in results.items():
-        if r['status'] != 'ok': fail(c, r['stage'], r['reason'])
-        notes += [(c, 'structure', n) for n in r.get('notes', [])]
+def _write_tables(out:Path, ok:list, kept:Labels, results:dict, dirs:dict, failures:dict, notes:list) -> list:
+    "Write labels.csv, complexes.csv, failures.csv and notes.csv; return the sorted failure rows `(code, stage, reason)`."
     recs = {c: kept[c] for c in ok}
     write_csv(out/'labels.csv', ['pdb_code', 'pK', 'kind', 'relation'],
                [[c, f'{recs[c].pK:.4f}', recs[c].kind or '', recs[c].relation] for c in ok])
@@ -297,30 +293,76 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
     frows = sorted((c, s, r) for c, (s, r) in failures.items())   # index lines without a usable code: pdb_code ''
     write_csv(out/'failures.csv', ['pdb_code', 'stage', 'reason'], [('' if c.startswith('(') else c, s, r) for c, s, r in frows])
     write_csv(out/'notes.csv', ['pdb_code', 'stage', 'note'], sorted(set(notes)))
+    return frows
+
+def _config_dict(cfg:DataConfig) -> dict:
+    "The data config as plain JSON values (tuples → lists), as sent to workers and written to the manifest."
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
+
+def _manifest(cfg:DataConfig, key:str, prev:dict|None, root:Path, index_name:str, labels:Labels, dirs:dict, ok:list,
+              results:dict, frows:list, notes:list, n_cached:int, n_processed:int, packed_sig:str, workers:int,
+              t_proc:float, t0:float) -> dict:
+    "The run described for people and for the layers above (`n_ok`, `n_failed`, `config_hash`, `cache_dir`, …)."
     by_stage = {}
     for _, s, _ in frows: by_stage[s] = by_stage.get(s, 0) + 1
     atoms = np.array([results[c]['n_atoms'] for c in ok] or [0]); edges = np.array([results[c]['n_edges'] for c in ok] or [0])
-    manifest = dict(
+    return dict(
         version=aidd_train.__version__, code_version=code_version(), config_hash=config_hash(cfg), cache_key=key,
-        cache_dir=f'graphs/{key}', data_config=cfg_d, root=str(root), index=labels.source if isinstance(index, Labels) else str(index),
+        cache_dir=f'graphs/{key}', data_config=_config_dict(cfg), root=str(root), index=index_name,
         index_format=labels.fmt, n_index_records=len(labels), n_complex_dirs=len(dirs),
         n_ok=len(ok), n_failed=sum(s != 'filter' for _, s, _ in frows), n_excluded=by_stage.get('filter', 0),
-        failures_by_stage=by_stage, n_notes=len(set(notes)), n_cached=n_cached, n_processed=len(tasks),
-        packed_sig=packed_sig, config_changed=changed, previous_cache_key=prev.get('cache_key') if prev else None,
+        failures_by_stage=by_stage, n_notes=len(set(notes)), n_cached=n_cached, n_processed=n_processed,
+        packed_sig=packed_sig, config_changed=prev is not None and prev.get('cache_key') != key,
+        previous_cache_key=prev.get('cache_key') if prev else None,
         atoms_min=int(atoms.min()), atoms_mean=round(float(atoms.mean()), 1), atoms_max=int(atoms.max()),
         edges_max=int(edges.max()), workers=workers, seconds_processing=round(t_proc, 3),
         seconds_total=round(time.perf_counter() - t0, 3), created=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+
+# %% ../../nbs/13_data.dataset.ipynb #0000001e
+def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or `<root>/<bucket>/<code>/`
+                    out,                     # output folder (manifest, CSVs, graph cache)
+                    index=None,              # label file (INDEX/.lst/CoreSet.dat/CSV, gzip too) or a `Labels`; None: look under `root`
+                    cfg:DataConfig|None=None,# processing settings (a `Config` is accepted: its `.data`)
+                    workers:int=0,           # worker processes; 0: process in this process
+                    retry_failed:bool=False, # re-process complexes that failed in an earlier run
+                   ) -> dict:
+    "Process every complex of a PDBbind root into cached graphs; write manifest.json, failures.csv, labels.csv, complexes.csv, notes.csv; return the manifest."
+    t0 = time.perf_counter()
+    cfg = cfg.data if isinstance(cfg, Config) else (cfg or DataConfig())
+    root, out = Path(root), Path(out)
+    if not root.is_dir(): raise FileNotFoundError(f'PDBbind root not found: {root}')
+    labels, index_name = _labels_for(root, index)
+    out.mkdir(parents=True, exist_ok=True)
+    key, cache, prev = _open_cache(out, cfg)
+    dirs, dir_notes = find_complex_dirs(root, exclude=[out])
+    notes = [tuple(n) for n in dir_notes]
+    kept = labels.filter(cfg.kinds, cfg.relations)
+    failures = _account(labels, kept, dirs, notes)
+    tasks, results, state = _plan(kept, dirs, root, cache, _config_dict(cfg), retry_failed, failures)
+    n_cached = len(results)
+    log.info(f'{len(kept)} labelled complexes with folders: {n_cached} cached, {len(tasks)} to process' + (f' with {workers} workers' if workers else ''))
+    t_proc = _run(tasks, workers, results)
+    state.update({c: {k: v for k, v in r.items() if k != 'cached'} for c, r in results.items()})   # keep entries of other runs
+    write_json(cache/'index.json', dict(sorted(state.items())))
+    ok = sorted(c for c, r in results.items() if r['status'] == 'ok')
+    packed_sig = _write_packed(cache, ok, results)
+    for c, r in results.items():
+        if r['status'] != 'ok': failures.setdefault(c, (r['stage'], r['reason']))
+        notes += [(c, 'structure', n) for n in r.get('notes', [])]
+    frows = _write_tables(out, ok, kept, results, dirs, failures, notes)
+    manifest = _manifest(cfg, key, prev, root, index_name, labels, dirs, ok, results, frows, notes,
+                         n_cached, len(tasks), packed_sig, workers, t_proc, t0)
     write_json(out/'manifest.json', manifest)
     log.info(f"{manifest['n_ok']} ok, {manifest['n_failed']} failed, {manifest['n_excluded']} excluded by filter "
              f"({n_cached} from cache) in {manifest['seconds_total']:.1f}s → {out}")
     return manifest
 
-# %% ../../nbs/13_data.dataset.ipynb #00000015
+# %% ../../nbs/13_data.dataset.ipynb #00000023
 def read_manifest(out) -> dict:
     "The manifest of a processed folder (clear error if there is none)."
     p = Path(out)/'manifest.json'
     if not p.exists(): raise FileNotFoundError(f'{p} not found: run aidd_process --root ... --out {out} first')
-    return json.loads(p.read_text(encoding='utf-8'))
+    return read_json(p)
 
 def load_graphs(out,                      # a folder written by `process_dataset`
                 cfg:DataConfig|None=None, # if given, refuse a cache built with another data config
