@@ -5,11 +5,10 @@
 # %% ../../nbs/40_optimize.device.ipynb #00000002
 from __future__ import annotations
 import ctypes, gc, hashlib, json, os, platform, re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import torch
 import aidd_train
 from ..log import get_logger
-from ..train.device import is_oom
 
 # %% auto #0
 __all__ = ['parse_memory', 'format_bytes', 'total_ram', 'available_ram', 'cpu_step_peak', 'tensor_bytes', 'ProbeDevice',
