@@ -16,7 +16,7 @@ from .labels import is_pdb_code
 # %% auto #0
 __all__ = ['log', 'read_ids', 'make_splits']
 
-# %% ../../nbs/14_data.split.ipynb #00000008
+# %% ../../nbs/14_data.split.ipynb #00000009
 def read_ids(spec) -> list:
     "PDB codes from a file (CSV/text, first column, header optional) or a comma-separated string."
     if spec is None: return []
@@ -29,6 +29,7 @@ def read_ids(spec) -> list:
     if bad: raise ValueError(f'{spec!r} is neither a file nor a comma list of PDB codes (bad: {bad[:5]})')
     return parts
 
+# %% ../../nbs/14_data.split.ipynb #0000000c
 log = get_logger('data.split')
 
 def _years(records, out) -> dict:
@@ -47,39 +48,62 @@ def _split_spec(cfg:DataConfig) -> dict:
 
 def _n(n, frac): return 0 if frac <= 0 else max(1 if n >= 3 else 0, round(n * frac))
 
+# %% ../../nbs/14_data.split.ipynb #0000000f
+def _carve_val(rest:list, cfg:DataConfig, rng) -> tuple[list, list]:
+    "A seeded `val_fraction` of `rest` as validation: (val, train)."
+    if cfg.val_fraction <= 0 or not rest: return [], rest
+    perm = [rest[i] for i in rng.permutation(len(rest))]; k = _n(len(rest), cfg.val_fraction)
+    return perm[:k], perm[k:]
+
+def _split_random(codes, cfg, rng, info, records, out):
+    perm = [codes[i] for i in rng.permutation(len(codes))]
+    nt, nv = _n(len(codes), cfg.test_fraction), _n(len(codes), cfg.val_fraction)
+    return perm[nt + nv:], perm[nt:nt + nv], perm[:nt]
+
+def _split_year(codes, cfg, rng, info, records, out):
+    yrs = _years(records, out)
+    missing = [c for c in codes if c not in yrs]
+    if missing: log.warning(f'{len(missing)} complexes have no year and go to train: {missing[:5]}…'); info['no_year'] = len(missing)
+    test = [c for c in codes if yrs.get(c, 0) >= cfg.test_year]
+    if cfg.val_year is None:
+        val, train = _carve_val([c for c in codes if c not in set(test)], cfg, rng)
+        return train, val, test
+    val = [c for c in codes if cfg.val_year <= yrs.get(c, 0) < cfg.test_year]
+    return [c for c in codes if c not in set(test) | set(val)], val, test
+
+def _split_ids(codes, cfg, rng, info, records, out):
+    want_t = set(read_ids(cfg.test_ids))
+    test = [c for c in codes if c in want_t]
+    info.update(test_ids_listed=len(want_t), test_ids_found=len(test))
+    if len(test) < len(want_t): log.warning(f'{len(want_t) - len(test)} of {len(want_t)} test ids are not in the dataset')
+    rest = [c for c in codes if c not in set(test)]
+    if not cfg.val_ids:
+        val, train = _carve_val(rest, cfg, rng)
+        return train, val, test
+    want_v = set(read_ids(cfg.val_ids))
+    info.update(val_ids_listed=len(want_v), val_ids_found=sum(c in want_v for c in rest))
+    return [c for c in rest if c not in want_v], [c for c in rest if c in want_v], test
+
+_SPLITTERS = dict(random=_split_random, year=_split_year, ids=_split_ids)
+
 def _compute_split(codes:list, cfg:DataConfig, records, out) -> tuple[dict, dict]:
-    rng = np.random.default_rng(cfg.split_seed)
+    "A fresh split of the sorted `codes` under `cfg`: ({'train', 'val', 'test'}, info)."
     info = {}
-    def carve_val(rest):
-        if cfg.val_fraction <= 0 or not rest: return [], rest
-        perm = [rest[i] for i in rng.permutation(len(rest))]; k = _n(len(rest), cfg.val_fraction)
-        return perm[:k], perm[k:]
-    if cfg.split == 'random':
-        perm = [codes[i] for i in rng.permutation(len(codes))]
-        nt, nv = _n(len(codes), cfg.test_fraction), _n(len(codes), cfg.val_fraction)
-        test, val, train = perm[:nt], perm[nt:nt + nv], perm[nt + nv:]
-    elif cfg.split == 'year':
-        yrs = _years(records, out)
-        missing = [c for c in codes if c not in yrs]
-        if missing: log.warning(f'{len(missing)} complexes have no year and go to train: {missing[:5]}…'); info['no_year'] = len(missing)
-        test = [c for c in codes if yrs.get(c, 0) >= cfg.test_year]
-        if cfg.val_year is not None:
-            val = [c for c in codes if cfg.val_year <= yrs.get(c, 0) < cfg.test_year]
-            train = [c for c in codes if c not in set(test) | set(val)]
-        else: val, train = carve_val([c for c in codes if c not in set(test)])
-    else:
-        want_t = read_ids(cfg.test_ids)
-        test = [c for c in codes if c in set(want_t)]
-        info.update(test_ids_listed=len(set(want_t)), test_ids_found=len(test))
-        if len(test) < len(set(want_t)): log.warning(f'{len(set(want_t)) - len(test)} of {len(set(want_t))} test ids are not in the dataset')
-        rest = [c for c in codes if c not in set(test)]
-        if cfg.val_ids:
-            want_v = set(read_ids(cfg.val_ids)); val = [c for c in rest if c in want_v]
-            train = [c for c in rest if c not in want_v]
-            info.update(val_ids_listed=len(want_v), val_ids_found=len(val))
-        else: val, train = carve_val(rest)
+    train, val, test = _SPLITTERS[cfg.split](codes, cfg, np.random.default_rng(cfg.split_seed), info, records, out)
     if not test: log.warning(f'the {cfg.split} split has an empty test set')
     return {'train': sorted(train), 'val': sorted(val), 'test': sorted(test)}, info
+
+# %% ../../nbs/14_data.split.ipynb #00000012
+def _reuse_saved(path:Path, saved:dict, codes:list) -> dict:
+    "The saved split restricted to `codes`; codes it does not know go to train (saved too), never to test."
+    have = set(codes); known = set(saved['train']) | set(saved['val']) | set(saved['test'])
+    s = {k: [c for c in saved[k] if c in have] for k in ('train', 'val', 'test')}
+    new = [c for c in codes if c not in known]
+    if new:
+        log.warning(f'{len(new)} complexes are not in the saved split {path}; adding them to train (the test set is unchanged)')
+        s['train'] = sorted(s['train'] + new)
+        write_json(path, dict(saved, train=sorted(saved['train'] + new)))
+    return s
 
 def make_splits(graphs_or_codes,              # graphs (with `.pdb_code`) or PDB codes
                 cfg:DataConfig|None=None,     # split settings (`split`, fractions, seed, years, ids)
@@ -93,15 +117,7 @@ def make_splits(graphs_or_codes,              # graphs (with `.pdb_code`) or PDB
     spec, path = _split_spec(cfg), (Path(out)/'splits.json' if out is not None else None)
     if path is not None and path.exists():
         saved = read_json(path)
-        if saved.get('spec') == spec:
-            have = set(codes); known = set(saved['train']) | set(saved['val']) | set(saved['test'])
-            s = {k: [c for c in saved[k] if c in have] for k in ('train', 'val', 'test')}
-            new = [c for c in codes if c not in known]
-            if new:
-                log.warning(f'{len(new)} complexes are not in the saved split {path}; adding them to train (the test set is unchanged)')
-                s['train'] = sorted(s['train'] + new)
-                write_json(path, dict(saved, train=sorted(saved['train'] + new)))
-            return s
+        if saved.get('spec') == spec: return _reuse_saved(path, saved, codes)
         if not overwrite:
             raise ValueError(f'{path} was made with {saved.get("spec")}, but the config asks for {spec}. Re-splitting would change '
                              f'the test set: pass overwrite=True (or delete the file) if that is what you want')
