@@ -26,6 +26,7 @@ class EpochSampler(torch.utils.data.Sampler):
     def __iter__(self): return iter(self.order())
     def __len__(self): return self.n
 
+# %% ../../nbs/15_data.loader.ipynb #0000000a
 class AtomBudgetBatchSampler(torch.utils.data.Sampler):
     "Batches of graph indices whose total atoms stay within `max_atoms`; deterministic per `(seed, epoch)`."
     def __init__(self, sizes,                 # atoms per graph
@@ -55,6 +56,7 @@ class AtomBudgetBatchSampler(torch.utils.data.Sampler):
     def __iter__(self): return iter(self.batches())
     def __len__(self): return len(self.batches())
 
+# %% ../../nbs/15_data.loader.ipynb #0000000d
 class EpochDataLoader(DataLoader):
     "A PyG `DataLoader` whose shuffle order is set per epoch with `set_epoch`."
     def set_epoch(self, epoch:int):
@@ -82,7 +84,7 @@ def make_loader(graphs,                          # list of graphs
     dl.set_epoch(0)
     return dl
 
-# %% ../../nbs/15_data.loader.ipynb #0000000c
+# %% ../../nbs/15_data.loader.ipynb #00000012
 def worst_case_batch(graphs, n:int) -> Batch:
     "The `n` heaviest graphs (by `n_edges`, then atoms; repeated if `n` > len(graphs)) as one `Batch`."
     if not graphs: raise ValueError('worst_case_batch needs at least one graph')
