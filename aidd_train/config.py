@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses, hashlib, json, math
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
-from typing import Any
 import yaml
+from .io import write_text, write_json
 
 # %% auto #0
 __all__ = ['ConfigError', 'DataConfig', 'ModelConfig', 'TrainConfig', 'OptimizeConfig', 'Config', 'save_config', 'load_config',
@@ -55,7 +55,7 @@ class _Section:
         self.validate()
     def validate(self): "Cross-field checks (override)."
 
-# %% ../nbs/00_config.ipynb #00000008
+# %% ../nbs/00_config.ipynb #00000009
 @dataclass
 class DataConfig(_Section):
     "How PDBbind complexes become graphs (these fields key the graph cache)."
@@ -87,6 +87,7 @@ class DataConfig(_Section):
         if self.split == 'ids' and not self.test_ids:
             raise ConfigError("data.split='ids' needs data.test_ids (a file or a comma list)")
 
+# %% ../nbs/00_config.ipynb #0000000c
 @dataclass
 class ModelConfig(_Section):
     "ViSNet affinity model."
@@ -104,6 +105,7 @@ class ModelConfig(_Section):
         if self.hidden_channels % self.num_heads:
             raise ConfigError(f"model.hidden_channels={self.hidden_channels} must be divisible by model.num_heads={self.num_heads}")
 
+# %% ../nbs/00_config.ipynb #0000000f
 @dataclass
 class TrainConfig(_Section):
     "The training engine."
@@ -137,6 +139,7 @@ class TrainConfig(_Section):
         if not (self.device in ('auto', 'cpu', 'cuda') or self.device.startswith('cuda:')):
             raise ConfigError(f"train.device={self.device!r} is not allowed; use auto, cpu, cuda or cuda:N")
 
+# %% ../nbs/00_config.ipynb #00000012
 @dataclass
 class OptimizeConfig(_Section):
     "The hardware optimizer (model size × batch size per development stage)."
@@ -153,7 +156,7 @@ class OptimizeConfig(_Section):
     probe_steps: int = _f(3, range=(1, 100), doc="timed training steps per probe")
     seed: int = _f(0, range=(0, 2**32-1), doc="seed of the Bayesian optimizer")
 
-# %% ../nbs/00_config.ipynb #0000000c
+# %% ../nbs/00_config.ipynb #00000015
 _SECTIONS = {'data': DataConfig, 'model': ModelConfig, 'train': TrainConfig, 'optimize': OptimizeConfig}
 
 def _section_from_dict(name:str, d:dict):
@@ -199,18 +202,14 @@ class Config:
             d[s][k] = v
         return Config.from_dict(d)
 
-# %% ../nbs/00_config.ipynb #00000010
+# %% ../nbs/00_config.ipynb #00000019
 def save_config(cfg:Config, path) -> Path:
     "Write `cfg` as YAML (`.yaml`/`.yml`) or JSON (`.json`), atomically."
     path = Path(path)
     d = cfg.to_dict()
-    if path.suffix.lower() in ('.yaml', '.yml'): text = yaml.safe_dump(d, sort_keys=False)
-    elif path.suffix.lower() == '.json': text = json.dumps(d, indent=2)
-    else: raise ConfigError(f"unknown config format {path.suffix!r} for {path}; use .yaml, .yml or .json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(text, encoding='utf-8'); tmp.replace(path)
-    return path
+    if path.suffix.lower() in ('.yaml', '.yml'): return write_text(path, yaml.safe_dump(d, sort_keys=False))
+    if path.suffix.lower() == '.json': return write_json(path, d)
+    raise ConfigError(f"unknown config format {path.suffix!r} for {path}; use .yaml, .yml or .json")
 
 def load_config(path) -> Config:
     "Read a YAML or JSON config file; missing keys take defaults, unknown keys are errors."
@@ -228,7 +227,7 @@ def config_hash(section) -> str:
     blob = json.dumps(d, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-# %% ../nbs/00_config.ipynb #00000014
+# %% ../nbs/00_config.ipynb #0000001d
 def describe_config(section_cls) -> str:
     "A Markdown table of a config section's fields: name, default, allowed values, meaning."
     rows = ['| field | default | allowed | meaning |', '|---|---|---|---|']
@@ -241,7 +240,7 @@ def describe_config(section_cls) -> str:
         rows.append(f"| `{f.name}` | `{default!r}` | {allowed} | {m.get('doc','')} |")
     return '\n'.join(rows)
 
-# %% ../nbs/00_config.ipynb #00000018
+# %% ../nbs/00_config.ipynb #00000021
 def sample_path() -> Path:
     "Folder of the bundled 12-complex PDBbind sample (`<code>/` folders + `INDEX_sample_PL_data.2019`)."
     return Path(__file__).resolve().parent/'sample'/'toy12'
