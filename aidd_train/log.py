@@ -29,9 +29,7 @@ def setup_logging(log_file:str|Path|None=None, # file for this run (created with
                   file_level:str|int='DEBUG'    # file level
                  ) -> logging.Logger:
     "Configure the `aidd_train` logger: console + a per-run file. Idempotent; returns the logger."
-    log = logging.getLogger(LOGGER_NAME)
-    for h in list(log.handlers):
-        if getattr(h, '_aidd', False): log.removeHandler(h); h.close()
+    log = close_logging()
     log.setLevel(logging.DEBUG)
     log.propagate = False
     tag = f'[rank {rank}] ' if rank else ''
@@ -47,11 +45,12 @@ def setup_logging(log_file:str|Path|None=None, # file for this run (created with
         fh._aidd = True; log.addHandler(fh)
     return log
 
-def close_logging():
-    "Remove and close the handlers `setup_logging` installed (flushes the run file)."
+def close_logging() -> logging.Logger:
+    "Remove and close the handlers `setup_logging` installed (flushes the run file); other handlers stay."
     log = logging.getLogger(LOGGER_NAME)
     for h in list(log.handlers):
         if getattr(h, '_aidd', False): log.removeHandler(h); h.close()
+    return log
 
 # %% ../nbs/01_log.ipynb #0000000c
 def progress_enabled(rank:int=0) -> bool:
