@@ -8,9 +8,10 @@ import logging, os, sys
 from pathlib import Path
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
+_all_ = ['logging_redirect_tqdm']   # re-exported: `from aidd_train.log import logging_redirect_tqdm`
 
 # %% auto #0
-__all__ = ['LOGGER_NAME', 'get_logger', 'setup_logging', 'close_logging', 'progress_enabled', 'progress']
+__all__ = ['LOGGER_NAME', 'get_logger', 'setup_logging', 'close_logging', 'progress_enabled', 'progress', 'logging_redirect_tqdm']
 
 # %% ../nbs/01_log.ipynb #00000005
 LOGGER_NAME = 'aidd_train'
