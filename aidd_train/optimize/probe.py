@@ -214,8 +214,10 @@ class Landscape:
     sec_per_edge_lc: float = 2e-9      # step seconds per edge per (layer × channel)
     base_seconds: float = 0.01         # fixed per-step overhead
     errors: tuple = ()                 # (layers, channels) whose step fails with a non-OOM error
+    edge_exponent: float = 1.0         # ≠ 1: memory not affine in edges (tests a mis-specified memory model)
     def memory(self, L, C, params, edges) -> int:
-        return int(self.base_bytes + self.bytes_per_param * params + self.bytes_per_edge_lc * L * C * edges)
+        act = self.bytes_per_edge_lc * L * C * 1e5 * (edges / 1e5) ** self.edge_exponent
+        return int(self.base_bytes + self.bytes_per_param * params + act)
     def seconds(self, L, C, edges) -> float:
         return self.base_seconds + self.sec_per_edge_lc * L * C * edges
 
