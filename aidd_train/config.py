@@ -142,19 +142,44 @@ class TrainConfig(_Section):
 # %% ../nbs/00_config.ipynb #00000012
 @dataclass
 class OptimizeConfig(_Section):
-    "The hardware optimizer (model size × batch size per development stage)."
+    "The hardware optimizer (model size × batch size per development stage); search spaces and budgets live here."
     _section = 'optimize'
-    stages: tuple = _f(('prototyping', 'validation', 'production'), choices=('prototyping', 'validation', 'production'), doc="stages to optimize")
+    stages: tuple = _f(('prototyping', 'validation', 'production'), choices=('prototyping', 'validation', 'production', 'smoke_test'), doc="stages to optimize")
     device: str = _f('auto', doc="auto, cpu, cuda, cuda:N")
-    memory_budget: str = _f(None, optional=True, doc="cap on memory, e.g. '4GB' (default: the device's)")
+    memory_budget: str = _f(None, optional=True, doc="memory one training step may use, e.g. '4GB' or '6GiB' (default: CPU: cpu_budget_fraction of the available RAM; CUDA: the whole card)")
+    cpu_budget_fraction: float = _f(0.5, range=(0.05, 0.95), doc="default CPU budget as a fraction of the RAM available at start")
     memory_margin: float = _f(0.9, range=(0.3, 1.0), doc="use at most this fraction of the budget")
-    n_calls: int = _f(12, range=(3, 500), doc="Bayesian-optimization evaluations per stage")
+    n_calls: int = _f(12, range=(1, 500), doc="configurations evaluated per stage at most (the Bayesian search's budget)")
+    n_initial_points: int = _f(4, range=(1, 100), doc="evaluations spread over the space before the surrogate guides the search")
     cycle_batches: int = _f(450, range=(1, None), doc="batches in one development cycle")
-    prototyping_minutes: float = _f(20.0, range=(0.1, None), doc="target minutes per cycle, prototyping")
-    validation_minutes: float = _f(90.0, range=(0.1, None), doc="target minutes per cycle, validation")
-    tolerance_minutes: float = _f(20.0, range=(0.0, None), doc="± window around the target")
-    probe_steps: int = _f(3, range=(1, 100), doc="timed training steps per probe")
-    seed: int = _f(0, range=(0, 2**32-1), doc="seed of the Bayesian optimizer")
+    prototyping_minutes: float = _f(20.0, range=(0.01, None), doc="target minutes per cycle, prototyping")
+    validation_minutes: float = _f(90.0, range=(0.01, None), doc="target minutes per cycle, validation")
+    tolerance_minutes: float = _f(20.0, range=(0.0, None), doc="± window around the target (the lower edge is clipped at 0)")
+    probe_steps: int = _f(3, range=(1, 100), doc="representative training steps timed per probe")
+    timing_steps: int = _f(10, range=(1, 1000), doc="steps timed to confirm the chosen configuration's cycle time")
+    edge_tolerance: float = _f(0.05, range=(0.0, 0.5), doc="stop refining the max batch once the memory model's edge is within this fraction of a verified batch")
+    prototyping_layers: tuple = _f((2, 3, 4), doc="layers of the small model space (prototyping)")
+    prototyping_channels: tuple = _f((32, 48, 64, 96, 128), doc="channels of the small model space (prototyping)")
+    validation_layers: tuple = _f((3, 4, 5, 6, 8), doc="layers of the large model space (validation)")
+    validation_channels: tuple = _f((64, 96, 128, 192, 256), doc="channels of the large model space (validation)")
+    production_layers: tuple = _f((2, 3, 4, 5, 6, 8, 10, 12), doc="layers considered for production (filtered by the parameter cap)")
+    production_channels: tuple = _f((32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512), doc="channels considered for production")
+    param_cap_sizes: tuple = _f((1000, 10000, 25000), doc="dataset sizes (complexes) at which the production parameter cap steps up")
+    param_caps: tuple = _f((250_000, 750_000, 1_000_000, 2_000_000), doc="production parameter cap below each of param_cap_sizes, and above the last")
+    scale_space: bool = _f(True, choices=(True, False), doc="widen the spaces on large devices, add smaller points on small ones (the configured points are always kept)")
+    seed: int = _f(0, range=(0, 2**32-1), doc="seed of the search and of the probes' representative batches")
+    def validate(self):
+        for name in ('prototyping', 'validation', 'production'):
+            ls, cs = getattr(self, f'{name}_layers'), getattr(self, f'{name}_channels')
+            if not ls or any(not isinstance(l, int) or isinstance(l, bool) or not 1 <= l <= 16 for l in ls):
+                raise ConfigError(f"optimize.{name}_layers={ls!r}: give integers in [1, 16]")
+            if not cs or any(not isinstance(c, int) or isinstance(c, bool) or not 8 <= c <= 1024 or c % 8 for c in cs):
+                raise ConfigError(f"optimize.{name}_channels={cs!r}: give multiples of 8 in [8, 1024]")
+        if len(self.param_caps) != len(self.param_cap_sizes) + 1:
+            raise ConfigError(f"optimize.param_caps needs one more entry than optimize.param_cap_sizes "
+                              f"({len(self.param_caps)} vs {len(self.param_cap_sizes)})")
+        if list(self.param_cap_sizes) != sorted(self.param_cap_sizes) or any(c <= 0 for c in self.param_caps):
+            raise ConfigError("optimize.param_cap_sizes must increase and optimize.param_caps be positive")
 
 # %% ../nbs/00_config.ipynb #00000015
 _SECTIONS = {'data': DataConfig, 'model': ModelConfig, 'train': TrainConfig, 'optimize': OptimizeConfig}
