@@ -4,8 +4,8 @@
 
 # %% ../../nbs/32_train.loop.ipynb #00000002
 from __future__ import annotations
-import contextlib, gc, math, zlib
-from dataclasses import dataclass, field, asdict
+import copy, math, zlib
+from dataclasses import dataclass, asdict
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch
@@ -13,61 +13,16 @@ from ..config import TrainConfig
 from ..log import get_logger, progress
 from .metrics import regression_metrics
 from .checkpoint import set_rng_state
+from .device import (resolve_precision, autocast, is_oom, free_memory, is_ddp, all_agree)
 
 # %% auto #0
-__all__ = ['resolve_device', 'resolve_precision', 'make_scaler', 'autocast', 'is_oom', 'free_memory', 'unwrap', 'standardize',
-           'to_pk', 'compute_loss', 'split_batch', 'TrainingDiverged', 'StepResult', 'optimizer_step', 'train_step',
-           'predict', 'evaluate', 'add_coord_noise', 'EpochState', 'noise_generator', 'train_epoch']
+__all__ = ['unwrap', 'standardize', 'to_pk', 'compute_loss', 'split_batch', 'TrainingDiverged', 'StepResult', 'optimizer_step',
+           'train_step', 'predict', 'evaluate', 'add_coord_noise', 'EpochState', 'noise_generator', 'train_epoch']
 
 # %% ../../nbs/32_train.loop.ipynb #00000006
 _log = get_logger('train.loop')
 
-def resolve_device(name:str='auto', # auto, cpu, cuda or cuda:N
-                   local_rank:int|None=None # under DDP: the process's GPU index
-                  ) -> torch.device:
-    "The torch device for a `TrainConfig.device` string (`auto`: CUDA when available)."
-    if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
-    if name.startswith('cuda') and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} requested but CUDA is not available (torch {torch.__version__})")
-    if name == 'cuda' and local_rank is not None: name = f'cuda:{local_rank}'
-    return torch.device(name)
-
-def resolve_precision(precision:str, # TrainConfig.precision: auto, fp32, bf16 or fp16
-                      device # torch.device or string
-                     ) -> str:
-    "Concrete precision: AMP (bf16, else fp16) on CUDA, always fp32 on CPU."
-    device = torch.device(device)
-    if device.type != 'cuda':
-        if precision not in ('auto', 'fp32'):
-            _log.warning(f"precision={precision!r} ignored on {device.type}: mixed precision runs on CUDA only; using fp32")
-        return 'fp32'
-    if precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    return precision
-
-def make_scaler(precision:str, device) -> torch.amp.GradScaler:
-    "A `GradScaler`, enabled only for fp16 on CUDA (bf16 and fp32 do not need loss scaling)."
-    device = torch.device(device)
-    return torch.amp.GradScaler(device.type, enabled=(precision == 'fp16' and device.type == 'cuda'))
-
-def autocast(device, precision:str):
-    "Autocast context for `precision` (a no-op for fp32)."
-    device = torch.device(device)
-    if precision == 'fp32': return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16)
-
-_OOM_TEXT = ('out of memory', "can't allocate memory", 'cannot allocate memory')
-
-def is_oom(e:BaseException) -> bool:
-    "True for `torch.OutOfMemoryError` (CUDA) and the CPU allocator's 'out of memory' RuntimeErrors."
-    if isinstance(e, torch.OutOfMemoryError): return True
-    return isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT)
-
-def free_memory(device) -> None:
-    "Release cached memory after an OOM (the only place `empty_cache()` is called)."
-    gc.collect()
-    if torch.device(device).type == 'cuda': torch.cuda.empty_cache()
-
-# %% ../../nbs/32_train.loop.ipynb #00000009
+# %% ../../nbs/32_train.loop.ipynb #00000008
 def unwrap(model:torch.nn.Module) -> torch.nn.Module:
     "The module inside a `DistributedDataParallel` (or `torch.compile`) wrapper."
     while True:
@@ -101,7 +56,7 @@ def split_batch(batch:Batch) -> tuple[Batch, Batch]:
     h = len(items) // 2
     return Batch.from_data_list(items[:h]), Batch.from_data_list(items[h:])
 
-# %% ../../nbs/32_train.loop.ipynb #0000000c
+# %% ../../nbs/32_train.loop.ipynb #0000000b
 class TrainingDiverged(RuntimeError):
     "Too many non-finite (NaN/Inf) steps: training stopped instead of learning garbage (`.state`: the epoch so far)."
     def __init__(self, msg:str, state=None): super().__init__(msg); self.state = state
@@ -121,72 +76,65 @@ class StepResult:
     pred: torch.Tensor|None = None  # predictions in pK (CPU, detached) of the processed complexes
     y: torch.Tensor|None = None     # their labels in pK
 
-def _is_ddp() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
-
-def _all_agree(flag:bool, device) -> bool:
-    "True only if `flag` holds on every rank (a MIN all-reduce under DDP; just `flag` otherwise)."
-    if not _is_ddp(): return flag
-    dev = device if torch.distributed.get_backend() == 'nccl' else 'cpu'
-    t = torch.tensor([1.0 if flag else 0.0], device=dev)
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
-    return bool(t.item() > 0.5)
-
-def _params(optimizer):
-    return [p for g in optimizer.param_groups for p in g['params']]
-
-def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts):
-    "Forward + backward of one batch with OOM split-or-skip; appends (loss*n, pred, y) to `parts`."
-    n = batch.num_graphs
-    phase, failed = 'forward', None
-    try:
-        b = batch.to(device, non_blocking=True)
-        with autocast(device, precision):
-            out = model(b)
-        out = out.float().view(-1)
-        target = standardize(model, b.y.float().view(-1))
-        loss = compute_loss(out, target, cfg)
-        local_ok = bool(torch.isfinite(loss))
-        if not _all_agree(local_ok, device):                   # every rank skips together (DDP)
-            res.bad += 1; res.reason = 'nonfinite_loss'
-            if local_ok: _log.debug(f"batch skipped: a non-finite loss on another rank")
-            else: _log.warning(f"non-finite loss on a batch of {n} complexes ({_codes(batch)}): step skipped")
-            return
-        phase = 'backward'
-        scaler.scale(loss * weight).backward()
-        with torch.no_grad():
-            parts.append((loss.item() * n, to_pk(model, out.detach()).cpu(), b.y.detach().float().view(-1).cpu()))
-        return
-    except Exception as e:
-        if not is_oom(e) or on_oom == 'raise': raise
-        if _is_ddp():
-            raise RuntimeError(f"out of memory under DDP on a batch of {n} complexes; lower train.batch_size "
-                               f"(or use train.max_atoms_per_batch / the aidd_optimize profile): {e}") from e
-        failed = f'{type(e).__name__}: {str(e).splitlines()[0][:160]}'
-    # outside the except block, so the traceback no longer pins the failed batch's tensors
-    b = out = target = loss = None
-    res.oom_events += 1
-    if phase == 'backward': optimizer.zero_grad(set_to_none=True)   # a half-finished backward leaves partial gradients
-    free_memory(device)
-    if n < 2 or on_oom == 'skip':
-        res.oom_skipped += n; res.reason = 'oom'
-        _log.warning(f"OOM on {n} complex(es) ({_codes(batch)}, {batch.num_nodes} atoms) in {phase}: skipped. {failed}")
-        return
-    _log.warning(f"OOM on a batch of {n} complexes ({batch.num_nodes} atoms) in {phase}: retrying as two halves. {failed}")
-    for half in split_batch(batch):
-        _forward_backward(model, half, cfg, device, precision, scaler, optimizer, weight * half.num_graphs / n, on_oom, res, parts)
-
+# %% ../../nbs/32_train.loop.ipynb #0000000f
 def _codes(batch, k:int=4) -> str:
     codes = getattr(batch, 'pdb_code', None)
     if codes is None: return '?'
     codes = list(codes) if isinstance(codes, (list, tuple)) else [codes]
     return ','.join(map(str, codes[:k])) + (',…' if len(codes) > k else '')
 
+def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts):
+    "Forward + backward of one batch with OOM split-or-skip; appends (loss*n, pred, y) to `parts`."
+    n, where = batch.num_graphs, 'forward'
+    try:
+        b = batch.to(device, non_blocking=True)
+        with autocast(device, precision): out = model(b)
+        out = out.float().view(-1)
+        loss = compute_loss(out, standardize(model, b.y.float().view(-1)), cfg)
+        local_ok = bool(torch.isfinite(loss))
+        if not all_agree(local_ok, device):                    # every rank skips together (DDP)
+            res.bad += 1; res.reason = 'nonfinite_loss'
+            if local_ok: _log.debug("batch skipped: a non-finite loss on another rank")
+            else: _log.warning(f"non-finite loss on a batch of {n} complexes ({_codes(batch)}): step skipped")
+            return
+        where = 'backward'
+        scaler.scale(loss * weight).backward()
+        with torch.no_grad():
+            parts.append((loss.item() * n, to_pk(model, out.detach()).cpu(), b.y.detach().float().view(-1).cpu()))
+        return
+    except Exception as e:
+        if not is_oom(e) or on_oom == 'raise': raise
+        if is_ddp():
+            raise RuntimeError(f"out of memory under DDP on a batch of {n} complexes; lower train.batch_size "
+                               f"(or use train.max_atoms_per_batch / the aidd_optimize profile): {e}") from e
+        failed = f'{type(e).__name__}: {str(e).splitlines()[0][:160]}'
+    # outside the except block, so the traceback no longer pins the failed batch's tensors
+    b = out = loss = None
+    _recover_oom(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts, where, failed)
+
+def _recover_oom(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts, where, failed):
+    "After an OOM in `where` (forward/backward): free memory, then skip the batch or retry it as two halves."
+    n = batch.num_graphs
+    res.oom_events += 1
+    if where == 'backward': optimizer.zero_grad(set_to_none=True)   # a half-finished backward leaves partial gradients
+    free_memory(device)
+    if n < 2 or on_oom == 'skip':
+        res.oom_skipped += n; res.reason = 'oom'
+        _log.warning(f"OOM on {n} complex(es) ({_codes(batch)}, {batch.num_nodes} atoms) in {where}: skipped. {failed}")
+        return
+    _log.warning(f"OOM on a batch of {n} complexes ({batch.num_nodes} atoms) in {where}: retrying as two halves. {failed}")
+    for half in split_batch(batch):
+        _forward_backward(model, half, cfg, device, precision, scaler, optimizer, weight * half.num_graphs / n, on_oom, res, parts)
+
+# %% ../../nbs/32_train.loop.ipynb #00000012
+def _params(optimizer):
+    return [p for g in optimizer.param_groups for p in g['params']]
+
 def optimizer_step(model, optimizer, scaler, cfg:TrainConfig, device, res:StepResult, scheduler=None) -> StepResult:
     "Unscale, clip, check the gradient norm, step (optimizer, scaler, scheduler), zero the gradients."
     params = [p for p in _params(optimizer) if p.grad is not None]
     try:
-        if not _all_agree(bool(params), device):
+        if not all_agree(bool(params), device):
             res.reason = res.reason or 'no_grad'
         else:
             if scaler.is_enabled(): scaler.unscale_(optimizer)
@@ -212,6 +160,7 @@ def optimizer_step(model, optimizer, scaler, cfg:TrainConfig, device, res:StepRe
     if scheduler is not None: scheduler.step()
     return res
 
+# %% ../../nbs/32_train.loop.ipynb #00000015
 def train_step(model:torch.nn.Module, # the model in train mode (may be DDP-wrapped)
                batch:Batch, # a PyG batch (on any device; moved to `device`)
                optimizer:torch.optim.Optimizer,
@@ -237,7 +186,7 @@ def train_step(model:torch.nn.Module, # the model in train mode (may be DDP-wrap
     if step_optimizer: optimizer_step(model, optimizer, scaler, cfg, device, res, scheduler)
     return res
 
-# %% ../../nbs/32_train.loop.ipynb #00000019
+# %% ../../nbs/32_train.loop.ipynb #00000022
 def predict(model:torch.nn.Module, loader, device, precision:str='fp32') -> dict:
     "Predictions in pK for every complex of `loader`: `{'pdb_code': [...], 'pred': Tensor, 'y': Tensor, 'out': Tensor}`."
     m = unwrap(model); was_training = m.training; m.eval()
@@ -280,9 +229,7 @@ def evaluate(model:torch.nn.Module, # model (DDP wrappers are unwrapped; every r
         res['loss'] = float(compute_loss(p['out'], standardize(model, p['y'].to(device)).cpu(), cfg))
     return res
 
-# %% ../../nbs/32_train.loop.ipynb #0000001d
-import copy
-
+# %% ../../nbs/32_train.loop.ipynb #00000026
 def add_coord_noise(batch,                               # a Batch (or Data)
                     sigma:float,                         # Å, standard deviation of the Gaussian noise
                     generator:torch.Generator|None=None, # for reproducible noise
@@ -296,7 +243,7 @@ def add_coord_noise(batch,                               # a Batch (or Data)
     out.pos = batch.pos + sigma * noise
     return out
 
-# %% ../../nbs/32_train.loop.ipynb #0000001f
+# %% ../../nbs/32_train.loop.ipynb #00000028
 @dataclass
 class EpochState:
     "Running sums of one training epoch (plain numbers: checkpoint-able, exact on resume)."
@@ -318,11 +265,30 @@ class EpochState:
         "train_loss, train_rmse, train_mae of the epoch so far."
         n = max(self.n, 1)
         return {'train_loss': self.loss_sum / n, 'train_rmse': math.sqrt(self.se_sum / n), 'train_mae': self.ae_sum / n}
+    def add(self, r:StepResult) -> None:
+        "Add one `train_step` result to the sums."
+        self.bad_steps += r.bad; self.oom_events += r.oom_events; self.oom_skipped += r.oom_skipped
+        if r.n_done:
+            self.loss_sum += r.loss * r.n_done; self.n += r.n_done
+            err = (r.pred - r.y).double()
+            self.se_sum += float(err.pow(2).sum()); self.ae_sum += float(err.abs().sum())
 
 def noise_generator(seed:int, epoch:int, batch:int, rank:int=0) -> torch.Generator:
     "A CPU generator seeded from (seed, epoch, batch, rank): the same noise for the same batch, resumed or not."
     key = zlib.crc32(f'{seed}:{epoch}:{batch}:{rank}'.encode())
     return torch.Generator().manual_seed(key)
+
+# %% ../../nbs/32_train.loop.ipynb #0000002a
+def _start_epoch(model, loader, st:EpochState, n_batches:int|None, rng:dict|None):
+    "Set the loader's epoch, replay its order up to `st.batch`, restore `rng`; returns (batches in the epoch, iterator)."
+    if hasattr(loader, 'set_epoch'): loader.set_epoch(st.epoch)
+    elif hasattr(getattr(loader, 'sampler', None), 'set_epoch'): loader.sampler.set_epoch(st.epoch)
+    n_batches = len(loader) if n_batches is None else min(n_batches, len(loader))
+    model.train()
+    it = iter(loader)
+    for _ in range(st.batch): next(it)                       # replay the order up to the resume point
+    if rng is not None: set_rng_state(rng)
+    return n_batches, it
 
 def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfig, device, *,
                 scheduler=None, # stepped per optimizer step
@@ -337,16 +303,9 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
                 desc:str='train'
                ) -> EpochState:
     "Train one epoch (or the rest of one) with `train_step`; returns the epoch's `EpochState`."
-    st = state or EpochState()
-    device = torch.device(device)
+    st, device = state or EpochState(), torch.device(device)
     precision = precision or resolve_precision(cfg.precision, device)
-    if hasattr(loader, 'set_epoch'): loader.set_epoch(st.epoch)
-    elif hasattr(getattr(loader, 'sampler', None), 'set_epoch'): loader.sampler.set_epoch(st.epoch)
-    n_batches = len(loader) if n_batches is None else min(n_batches, len(loader))
-    model.train()
-    it = iter(loader)
-    for _ in range(st.batch): next(it)                       # replay the order up to the resume point
-    if rng is not None: set_rng_state(rng)
+    n_batches, it = _start_epoch(model, loader, st, n_batches, rng)
     bar = progress(total=n_batches, initial=st.batch, desc=f'{desc} {st.epoch + 1}', rank=rank)
     try:
         for i in range(st.batch, n_batches):
@@ -356,17 +315,10 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
             boundary = (i + 1) % cfg.accumulate == 0 or i == n_batches - 1
             r = train_step(model, batch, optimizer, scaler, cfg, device, step_optimizer=boundary,
                            scheduler=scheduler, precision=precision)
-            st.batch = i + 1
-            st.bad_steps += r.bad; st.oom_events += r.oom_events; st.oom_skipped += r.oom_skipped
-            if r.n_done:
-                st.loss_sum += r.loss * r.n_done; st.n += r.n_done
-                err = (r.pred - r.y).double()
-                st.se_sum += float(err.pow(2).sum()); st.ae_sum += float(err.abs().sum())
+            st.batch = i + 1; st.add(r)
             bar.update(1)
             if st.n: bar.set_postfix(loss=f'{st.loss_sum / st.n:.4f}', refresh=False)
-            if boundary:
-                st.step += 1
-                if st.batch >= n_batches: st.done = True
+            if boundary: st.step += 1; st.done = st.batch >= n_batches
             if r.bad and bad_before + st.bad_steps > cfg.max_bad_steps:
                 raise TrainingDiverged(f"{bad_before + st.bad_steps} non-finite steps (> train.max_bad_steps="
                                        f"{cfg.max_bad_steps}); last: {r.reason} at epoch {st.epoch + 1}, batch {i + 1}", st)
