@@ -4,11 +4,13 @@
 
 # %% ../../nbs/31_train.checkpoint.ipynb #00000002
 from __future__ import annotations
-import os, re, random, pickle, zipfile, tempfile, warnings
+import os, re, random, pickle, zipfile, warnings
 from collections import OrderedDict
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
+from ..io import atomic_write
 from ..log import get_logger
 
 # %% auto #0
@@ -59,21 +61,16 @@ def _fsync_dir(d:Path):
 def save_checkpoint(path, # destination file (parent folders are created)
                     state:dict, # plain data + tensors (see the table above)
                    ) -> Path:
-    "Atomically write `state` to `path`: temp file in the same folder, flush, fsync, `os.replace`."
+    "Atomically write `state` to `path` (`io.atomic_write`: a temp file beside it, flushed and fsync'ed, then renamed)."
     path = Path(path)
     if not isinstance(state, dict): raise CheckpointError(f"checkpoint state must be a dict, got {type(state).__name__}")
     check_safe(state)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
+    def write(tmp):
+        with open(tmp, 'wb') as f:
             torch.save(state, f)
             f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try: os.unlink(tmp)
-        except FileNotFoundError: pass
-        raise
+    atomic_write(path, write)
     _fsync_dir(path.parent)
     return path
 
@@ -181,31 +178,36 @@ class CheckpointManager:
         for p in old: p.unlink(missing_ok=True)
         return old
 
-    def candidates(self) -> list[Path]:
-        "Resume candidates (`last.pt` and step checkpoints), newest first."
-        def key(p):
-            m = _STEP_RE.match(p.name)
-            return (p.stat().st_mtime_ns, int(m.group(1)) if m else -1, p.name == 'last.pt')
-        ps = self.step_checkpoints() + ([self.last_path] if self.last_path.is_file() else [])
-        return sorted(ps, key=key, reverse=True)
-
-    def load_latest(self, map_location='cpu') -> tuple[Path, dict] | None:
-        "(path, state) of the newest loadable checkpoint, or None; damaged files are logged and skipped."
-        for p in self.candidates():
-            try: return p, load_checkpoint(p, map_location=map_location)
-            except CheckpointError as e: self.log.warning(f"skipping unreadable checkpoint: {e}")
-        return None
-
-    def latest(self) -> Path | None:
-        "Path of the newest loadable checkpoint (falls back past damaged ones), or None."
-        r = self.load_latest()
-        return None if r is None else r[0]
-
-    def clean_tmp(self) -> list[Path]:
-        "Remove temp files left by interrupted writes (call when no other process is writing)."
-        if not self.dir.is_dir(): return []
-        tmps = [p for p in self.dir.glob('.*.tmp')]
-        for p in tmps: p.unlink(missing_ok=True)
-        return tmps
-
     def __repr__(self): return f'CheckpointManager({str(self.dir)!r}, keep_last={self.keep_last})'
+
+# %% ../../nbs/31_train.checkpoint.ipynb #0000001a
+@patch
+def candidates(self:CheckpointManager) -> list[Path]:
+    "Resume candidates (`last.pt` and step checkpoints), newest first."
+    def key(p):
+        m = _STEP_RE.match(p.name)
+        return (p.stat().st_mtime_ns, int(m.group(1)) if m else -1, p.name == 'last.pt')
+    ps = self.step_checkpoints() + ([self.last_path] if self.last_path.is_file() else [])
+    return sorted(ps, key=key, reverse=True)
+
+@patch
+def load_latest(self:CheckpointManager, map_location='cpu') -> tuple[Path, dict] | None:
+    "(path, state) of the newest loadable checkpoint, or None; damaged files are logged and skipped."
+    for p in self.candidates():
+        try: return p, load_checkpoint(p, map_location=map_location)
+        except CheckpointError as e: self.log.warning(f"skipping unreadable checkpoint: {e}")
+    return None
+
+@patch
+def latest(self:CheckpointManager) -> Path | None:
+    "Path of the newest loadable checkpoint (falls back past damaged ones), or None."
+    r = self.load_latest()
+    return None if r is None else r[0]
+
+@patch
+def clean_tmp(self:CheckpointManager) -> list[Path]:
+    "Remove temp files left by interrupted writes (call when no other process is writing)."
+    if not self.dir.is_dir(): return []
+    tmps = list(self.dir.glob('*.tmp*'))
+    for p in tmps: p.unlink(missing_ok=True)
+    return tmps
