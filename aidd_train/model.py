@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.models import ViSNet
 from torch_geometric.nn.models.visnet import ViSNetBlock, Distance
 from torch_geometric.utils import scatter
+from fastcore.basics import patch
 from .config import ModelConfig
 
 # %% auto #0
@@ -169,59 +170,68 @@ class AffinityModel(nn.Module):
     @property
     def radius_backend(self) -> str: return self.backbone.distance.backend
 
-    def _inputs(self, batch):
-        z, pos = batch.z, batch.pos
-        b = getattr(batch, 'batch', None)
-        if b is None: b = torch.zeros(z.size(0), dtype=torch.long, device=z.device)
-        n_graphs = int(batch.num_graphs) if hasattr(batch, 'num_graphs') else 1
-        lig = getattr(batch, 'is_ligand', None)
-        if lig is None and (self.ligand_embedding or self.cfg.readout != 'mean'):
-            raise ValueError(f"readout={self.cfg.readout!r} needs `is_ligand` on the batch (bool per atom)")
-        return z, pos, b, n_graphs, lig
+# %% ../nbs/20_model.ipynb #00000017
+@patch
+def _inputs(self:AffinityModel, batch):
+    z, pos = batch.z, batch.pos
+    b = getattr(batch, 'batch', None)
+    if b is None: b = torch.zeros(z.size(0), dtype=torch.long, device=z.device)
+    n_graphs = int(batch.num_graphs) if hasattr(batch, 'num_graphs') else 1
+    lig = getattr(batch, 'is_ligand', None)
+    if lig is None and (self.ligand_embedding or self.cfg.readout != 'mean'):
+        raise ValueError(f"readout={self.cfg.readout!r} needs `is_ligand` on the batch (bool per atom)")
+    return z, pos, b, n_graphs, lig
 
-    def atom_features(self, batch) -> Tensor:
-        "Invariant per-atom features [N, H] (before pooling)."
-        z, pos, b, _, lig = self._inputs(batch)
-        zr = z + self.max_z * lig.long() if self.ligand_embedding else z
-        x, vec = self.backbone(zr, pos, b)
-        return self.atom_head(x, vec)
+@patch
+def atom_features(self:AffinityModel, batch) -> Tensor:
+    "Invariant per-atom features [N, H] (before pooling)."
+    z, pos, b, _, lig = self._inputs(batch)
+    zr = z + self.max_z * lig.long() if self.ligand_embedding else z
+    x, vec = self.backbone(zr, pos, b)
+    return self.atom_head(x, vec)
 
-    def forward(self, batch) -> Tensor:
-        "Standardized predictions, shape [num_graphs]."
-        z, pos, b, n_graphs, lig = self._inputs(batch)
-        h = self.atom_features(batch)
-        def masked_mean(w):
-            s = scatter(h * w[:, None], b, dim=0, dim_size=n_graphs, reduce='sum')
-            c = scatter(w, b, dim=0, dim_size=n_graphs, reduce='sum').clamp(min=1.0)
-            return s / c[:, None]
-        ro = self.cfg.readout
-        if ro == 'mean': pooled = masked_mean(torch.ones_like(h[:, 0]))
-        else:
-            wl = lig.to(h.dtype)
-            pooled = masked_mean(wl) if ro == 'ligand' else torch.cat([masked_mean(wl), masked_mean(1 - wl)], dim=1)
-        return self.head(pooled).squeeze(-1)
+@patch
+def forward(self:AffinityModel, batch) -> Tensor:
+    "Standardized predictions, shape [num_graphs]."
+    z, pos, b, n_graphs, lig = self._inputs(batch)
+    h = self.atom_features(batch)
+    def masked_mean(w):
+        s = scatter(h * w[:, None], b, dim=0, dim_size=n_graphs, reduce='sum')
+        c = scatter(w, b, dim=0, dim_size=n_graphs, reduce='sum').clamp(min=1.0)
+        return s / c[:, None]
+    ro = self.cfg.readout
+    if ro == 'mean': pooled = masked_mean(torch.ones_like(h[:, 0]))
+    else:
+        wl = lig.to(h.dtype)
+        pooled = masked_mean(wl) if ro == 'ligand' else torch.cat([masked_mean(wl), masked_mean(1 - wl)], dim=1)
+    return self.head(pooled).squeeze(-1)
 
-    def set_target_stats(self, mean:float, std:float):
-        "Store the training split's pK mean and std (saved with the `state_dict`)."
-        mean, std = float(mean), float(std)
-        if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
-            raise ValueError(f"target stats must be finite with std > 0, got mean={mean}, std={std}")
-        self.target_mean.fill_(mean); self.target_std.fill_(std)
-        return self
+# %% ../nbs/20_model.ipynb #0000001a
+@patch
+def set_target_stats(self:AffinityModel, mean:float, std:float):
+    "Store the training split's pK mean and std (saved with the `state_dict`)."
+    mean, std = float(mean), float(std)
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise ValueError(f"target stats must be finite with std > 0, got mean={mean}, std={std}")
+    self.target_mean.fill_(mean); self.target_std.fill_(std)
+    return self
 
-    def standardize(self, y_pk:Tensor) -> Tensor:
-        "pK -> standardized units (what `forward` predicts)."
-        return (y_pk - self.target_mean) / self.target_std
+@patch
+def standardize(self:AffinityModel, y_pk:Tensor) -> Tensor:
+    "pK -> standardized units (what `forward` predicts)."
+    return (y_pk - self.target_mean) / self.target_std
 
-    def to_pk(self, out:Tensor) -> Tensor:
-        "Standardized predictions -> pK."
-        return out * self.target_std + self.target_mean
+@patch
+def to_pk(self:AffinityModel, out:Tensor) -> Tensor:
+    "Standardized predictions -> pK."
+    return out * self.target_std + self.target_mean
 
-    @torch.no_grad()
-    def predict_pk(self, batch) -> Tensor:
-        "Predicted pK, shape [num_graphs] (no autograd; call `.eval()` first for inference)."
-        return self.to_pk(self(batch))
+@patch
+def predict_pk(self:AffinityModel, batch) -> Tensor:
+    "Predicted pK, shape [num_graphs] (no autograd; call `.eval()` first for inference)."
+    with torch.no_grad(): return self.to_pk(self(batch))
 
+# %% ../nbs/20_model.ipynb #0000001d
 def target_stats(y) -> tuple[float, float]:
     "Mean and (population) std of training labels; std falls back to 1.0 when it is 0 or undefined."
     y = torch.as_tensor(y, dtype=torch.float64).flatten()
