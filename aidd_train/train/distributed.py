@@ -4,17 +4,18 @@
 
 # %% ../../nbs/34_train.distributed.ipynb #00000002
 from __future__ import annotations
-import datetime, os, shutil, sys
+import datetime, gc, os, shutil, sys
 from pathlib import Path
 from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from ..log import get_logger
-from .loop import resolve_device
+from .device import resolve_device, is_ddp, collective_device
 
 # %% auto #0
-__all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'wrap_ddp', 'distributed_sampler', 'all_reduce_sum',
-           'all_reduce_min', 'gather_objects', 'broadcast_object', 'barrier', 'torchrun_command']
+__all__ = ['DistInfo', 'dist_env', 'collective_timeout', 'init_distributed', 'cleanup_distributed', 'wrap_ddp',
+           'distributed_sampler', 'all_reduce_sum', 'all_reduce_min', 'gather_objects', 'broadcast_object', 'barrier',
+           'torchrun_command']
 
 # %% ../../nbs/34_train.distributed.ipynb #00000006
 _log = get_logger('train.distributed')
@@ -36,8 +37,16 @@ def dist_env() -> DistInfo:
     g = lambda k, d: int(os.environ.get(k, d))
     return DistInfo(rank=g('RANK', 0), world_size=g('WORLD_SIZE', 1), local_rank=g('LOCAL_RANK', 0))
 
+def collective_timeout() -> int:
+    "Seconds a collective may wait for the other processes: `AIDD_DIST_TIMEOUT` if set, else 1800 (PyTorch's default)."
+    v = os.environ.get('AIDD_DIST_TIMEOUT', '1800')
+    try: t = int(float(v))
+    except ValueError: t = 0
+    if t <= 0: raise ValueError(f"AIDD_DIST_TIMEOUT={v!r}: give a positive number of seconds")
+    return t
+
 def init_distributed(device:str='auto', # TrainConfig.device
-                     timeout_s:int=1800 # collective timeout
+                     timeout_s:int|None=None # collective timeout (default: `collective_timeout()`)
                     ) -> tuple[DistInfo, torch.device]:
     "Join the process group when launched by `torchrun` (NCCL on CUDA, gloo on CPU); a no-op otherwise."
     info = dist_env()
@@ -46,13 +55,15 @@ def init_distributed(device:str='auto', # TrainConfig.device
         info.backend = 'nccl' if dev.type == 'cuda' else 'gloo'
         if dev.type == 'cuda': torch.cuda.set_device(dev)
         if not dist.is_initialized():
-            dist.init_process_group(info.backend, timeout=datetime.timedelta(seconds=timeout_s))
+            timeout = datetime.timedelta(seconds=timeout_s or collective_timeout())
+            dist.init_process_group(info.backend, timeout=timeout)
         info.rank, info.world_size = dist.get_rank(), dist.get_world_size()
         _log.debug(f"DDP rank {info.rank}/{info.world_size} ({info.backend}) on {dev}")
     return info, dev
 
 def cleanup_distributed() -> None:
-    "Leave the process group (if one was joined); no barrier, so a rank that failed never waits for the others."
+    "Leave the process group (if one was joined). Release every DDP model first (see below); no barrier."
+    gc.collect()                      # objects in reference cycles that may still hold a DDP reducer
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../../nbs/34_train.distributed.ipynb #00000009
@@ -69,42 +80,36 @@ def distributed_sampler(dataset, info:DistInfo, seed:int, shuffle:bool=True):
     from torch.utils.data.distributed import DistributedSampler
     return DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank, shuffle=shuffle, seed=seed, drop_last=False)
 
-def _ddp() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-def _coll_device(device=None):
-    return torch.device(device) if (device is not None and dist.get_backend() == 'nccl') else (
-        torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu'))
-
 def all_reduce_sum(values:list, device=None) -> list:
     "Element-wise sum of a list of numbers over all ranks (float64)."
-    if not _ddp(): return list(values)
-    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=_coll_device(device))
+    if not is_ddp(): return list(values)
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=collective_device(device))
     dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.cpu().tolist()
 
 def all_reduce_min(value:int, device=None) -> int:
     "Minimum of an integer over all ranks."
-    if not _ddp(): return int(value)
-    t = torch.tensor([int(value)], dtype=torch.int64, device=_coll_device(device))
+    if not is_ddp(): return int(value)
+    t = torch.tensor([int(value)], dtype=torch.int64, device=collective_device(device))
     dist.all_reduce(t, op=dist.ReduceOp.MIN)
     return int(t.item())
 
 def gather_objects(obj) -> list:
     "`[obj of rank 0, obj of rank 1, ...]` on every rank (`[obj]` for a single process)."
-    if not _ddp(): return [obj]
+    if not is_ddp(): return [obj]
     out = [None] * dist.get_world_size()
     dist.all_gather_object(out, obj)
     return out
 
 def broadcast_object(obj, src:int=0):
     "Rank `src`'s `obj` on every rank."
-    if not _ddp(): return obj
+    if not is_ddp(): return obj
     box = [obj]; dist.broadcast_object_list(box, src=src)
     return box[0]
 
 def barrier() -> None:
     "Wait for every rank (no-op for a single process)."
-    if _ddp(): dist.barrier()
+    if is_ddp(): dist.barrier()
 
 # %% ../../nbs/34_train.distributed.ipynb #0000000e
 def torchrun_command(nproc:int, # processes on this machine (GPUs, or CPU workers for gloo)

@@ -4,26 +4,28 @@
 
 # %% ../../nbs/33_train.engine.ipynb #00000002
 from __future__ import annotations
-import csv, io, json, math, os, random, signal, threading, time
+import gc, math, random, signal, threading, time
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from ..config import Config, ConfigError
+from ..io import read_csv, write_csv, write_json
 from ..log import get_logger, setup_logging
 from ..model import build_model, count_parameters, target_stats
 from ..data.dataset import load_graphs, read_manifest
 from ..data.split import make_splits
 from ..data.loader import AtomBudgetBatchSampler, EpochDataLoader, make_loader
-from .checkpoint import CheckpointManager, load_checkpoint, rng_state, set_rng_state
-from .loop import (EpochState, TrainingDiverged, evaluate, make_scaler, resolve_precision,
-                                   train_epoch, unwrap)
-from .distributed import (DistInfo, all_reduce_min, all_reduce_sum, barrier, distributed_sampler,
+from .checkpoint import CheckpointError, CheckpointManager, load_checkpoint, rng_state, set_rng_state
+from .device import make_scaler, resolve_precision
+from .loop import EpochState, TrainingDiverged, evaluate, train_epoch, unwrap
+from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_sampler,
                                           gather_objects, init_distributed, wrap_ddp)
 
 # %% auto #0
-__all__ = ['RECIPES', 'METRIC_COLUMNS', 'RESUME_MAY_CHANGE', 'SPLIT_FIELDS', 'warmup_steps_for', 'lr_factor', 'make_scheduler',
-           'curriculum_stage', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv', 'read_metrics_csv',
-           'write_json', 'config_diff', 'adopt_processing_config', 'Trainer']
+__all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'SPLIT_FIELDS', 'warmup_steps_for', 'lr_factor',
+           'make_scheduler', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv',
+           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config', 'Trainer']
 
 # %% ../../nbs/33_train.engine.ipynb #00000006
 _log = get_logger('train.engine')
@@ -50,26 +52,26 @@ def make_scheduler(optimizer, total_steps:int, warmup_steps:int, min_ratio:float
     return torch.optim.lr_scheduler.LambdaLR(optimizer, f)
 
 # %% ../../nbs/33_train.engine.ipynb #00000009
-def curriculum_stage(epoch:int, cfg) -> tuple[str, float]:
-    "`(stage, σ)` of the two-stage coordinate-noise curriculum for a 0-based `epoch` (`cfg`: TrainConfig)."
+def curriculum_phase(epoch:int, cfg) -> tuple[str, float]:
+    "`(phase, σ)` of the two-phase coordinate-noise curriculum for a 0-based `epoch` (`cfg`: TrainConfig)."
     n1 = int(math.floor(cfg.noise_switch * cfg.epochs + 0.5))
-    return ('stage1', cfg.noise_stage1) if epoch < n1 else ('stage2', cfg.noise_stage2)
+    return ('phase1', cfg.noise_stage1) if epoch < n1 else ('phase2', cfg.noise_stage2)
 
 def standard_recipe(trainer) -> None:
     "Every epoch with the constant coordinate noise `train.coord_noise` (0: none)."
     for epoch in trainer.remaining_epochs():
-        if not trainer.run_epoch(epoch, noise=trainer.cfg.train.coord_noise, stage='standard'): break
+        if not trainer.run_epoch(epoch, noise=trainer.cfg.train.coord_noise, phase='standard'): break
 
 def noise_curriculum_recipe(trainer) -> None:
-    "Two stages: σ = `noise_stage1` for the first `noise_switch` fraction of epochs, then `noise_stage2`."
+    "Two phases: σ = `noise_stage1` for the first `noise_switch` fraction of epochs, then `noise_stage2`."
     for epoch in trainer.remaining_epochs():
-        stage, sigma = curriculum_stage(epoch, trainer.cfg.train)
-        if not trainer.run_epoch(epoch, noise=sigma, stage=stage): break
+        phase, sigma = curriculum_phase(epoch, trainer.cfg.train)
+        if not trainer.run_epoch(epoch, noise=sigma, phase=phase): break
 
 RECIPES = {'standard': standard_recipe, 'noise_curriculum': noise_curriculum_recipe}
 
 # %% ../../nbs/33_train.engine.ipynb #0000000c
-METRIC_COLUMNS = ['epoch', 'step', 'stage', 'noise', 'lr', 'train_loss', 'train_rmse', 'train_mae',
+METRIC_COLUMNS = ['epoch', 'step', 'phase', 'noise', 'lr', 'train_loss', 'train_rmse', 'train_mae',
                   'val_loss', 'val_rmse', 'val_mae', 'val_pearson', 'val_spearman', 'val_ci', 'val_n',
                   'bad_steps', 'oom_events', 'is_best']
 
@@ -80,28 +82,47 @@ def _fmt(v):
 
 def write_metrics_csv(path, rows:list) -> Path:
     "Write the epoch rows (dicts) to `path` atomically, columns `METRIC_COLUMNS`."
-    path = Path(path); buf = io.StringIO()
-    w = csv.writer(buf, lineterminator='\n'); w.writerow(METRIC_COLUMNS)
-    for r in rows: w.writerow([_fmt(r.get(c)) for c in METRIC_COLUMNS])
-    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(buf.getvalue(), encoding='utf-8'); tmp.replace(path)
-    return path
+    return write_csv(path, METRIC_COLUMNS, [[_fmt(r.get(c)) for c in METRIC_COLUMNS] for r in rows])
 
 def read_metrics_csv(path) -> list:
     "The rows of a `metrics.csv` as dicts of strings."
-    with open(path, newline='', encoding='utf-8') as f: return list(csv.DictReader(f))
-
-def write_json(path, obj) -> Path:
-    "Atomic JSON write (NaN written as null)."
-    def clean(o):
-        if isinstance(o, float) and not math.isfinite(o): return None
-        if isinstance(o, dict): return {k: clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)): return [clean(v) for v in o]
-        return o
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(clean(obj), indent=2), encoding='utf-8'); tmp.replace(path)
-    return path
+    return read_csv(path)
 
 # %% ../../nbs/33_train.engine.ipynb #0000000f
+EARLIER_RUN_FILES = ('metrics.csv', 'results.json')
+
+def earlier_run_files(run_dir) -> list:
+    "Files in `run_dir` that belong to an earlier run: metrics.csv, results.json, checkpoints/*.pt (relative names)."
+    run_dir = Path(run_dir)
+    found = [n for n in EARLIER_RUN_FILES if (run_dir/n).is_file()]
+    ck = run_dir/'checkpoints'
+    if ck.is_dir(): found += sorted(f'checkpoints/{p.name}' for p in ck.glob('*.pt'))
+    return found
+
+def _best_hint(cm:CheckpointManager) -> str:
+    try: best = load_checkpoint(cm.best_path)
+    except CheckpointError: return ''
+    return (f" {cm.best_path} is intact (the weights of epoch {best.get('epochs_done')}): predict with it "
+            f"(aidd_predict --checkpoint), or start a new run with those settings in a new run directory.")
+
+def resume_point(run_dir) -> tuple[Path, dict] | None:
+    "(path, state) of the newest readable checkpoint in `run_dir`; None when the folder holds no earlier run."
+    cm, errors = CheckpointManager(run_dir), []
+    for p in cm.candidates():
+        try: state = load_checkpoint(p)
+        except CheckpointError as e: errors.append(str(e)); continue
+        for e in errors: _log.warning(f"skipping unreadable checkpoint: {e}")
+        return p, state
+    if errors:
+        raise CheckpointError(f"cannot resume {run_dir}: no checkpoint can be read ({'; '.join(errors)}). Nothing "
+                              f"was changed.{_best_hint(cm)}")
+    earlier = earlier_run_files(run_dir)
+    if earlier:
+        raise FileExistsError(f"cannot resume {run_dir}: it holds an earlier run's files ({', '.join(earlier)}) but no "
+                              f"checkpoint to continue from. Nothing was changed; choose a new run directory.")
+    return None
+
+# %% ../../nbs/33_train.engine.ipynb #00000012
 RESUME_MAY_CHANGE = ('train.epochs', 'train.device', 'train.num_workers', 'train.checkpoint_every',
                      'train.keep_last', 'train.max_bad_steps', 'train.early_stopping')
 _HIGHER_IS_BETTER = ('val_pearson', 'val_spearman')
@@ -124,8 +145,47 @@ def adopt_processing_config(cfg:Config, data_dir) -> Config:
                  f"values (re-run aidd_process to change how graphs are built)")
     return cfg.updated(over)
 
-def _seed_everything(seed:int):
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+# %% ../../nbs/33_train.engine.ipynb #00000017
+class Trainer:
+    "The conductor: builds the run from a processed data folder and a `Config`, trains, resumes, reports."
+    def __init__(self,
+                 cfg:Config, # the resolved run configuration
+                 data_dir, # processed folder from `aidd_process` (graphs + splits)
+                 run_dir, # output folder: metrics.csv, results.json, checkpoints/, train.log
+                 *,
+                 resume:bool|tuple=False, # continue the run in run_dir (True), or from a `resume_point` result
+                 graphs:list|None=None, # already-loaded graphs (default: `load_graphs(data_dir)`)
+                 log_to_file:bool=True, # set up console + RUN/train.log logging
+                 tensorboard:bool=True, # write TensorBoard scalars if tensorboard is installed
+                 meta:dict|None=None, # extra facts recorded in results.json (e.g. the hardware profile used)
+                 callbacks:list|None=None # callables `cb(trainer, row)`, called on rank 0 after each epoch's row is written
+                ):
+        self.data_dir, self.run_dir = Path(data_dir), Path(run_dir)
+        self.meta, self.callbacks, self.model, self.tb = dict(meta or {}), list(callbacks or []), None, None
+        try:
+            self.info, self.device = init_distributed(cfg.train.device)
+            self.is_main = self.info.is_main
+            path, saved = self._open_run(resume, log_to_file, cfg.train.keep_last)
+            self.cfg = self._resolve_config(cfg, saved)
+            self._load_data(graphs, saved)
+            self._build_model(saved)
+            self._build_loaders()
+            self._build_schedule()
+            self._init_state()
+            if saved is not None: self._restore(saved, path)
+            self.tb = _tensorboard(self.run_dir, tensorboard and self.is_main)
+        except BaseException:
+            self.close(); raise
+        self._log_start()
+
+    def close(self) -> None:
+        "Release what holds the process group (the DDP wrapper) and the TensorBoard writer; safe to call twice."
+        if self.model is not None: self.model = unwrap(self.model)
+        if self.tb is not None: self.tb.close(); self.tb = None
+        gc.collect()
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
 def _tensorboard(run_dir, enabled):
     if not enabled: return None
@@ -134,344 +194,401 @@ def _tensorboard(run_dir, enabled):
         return SummaryWriter(str(Path(run_dir)/'tensorboard'))
     except Exception: return None
 
-class Trainer:
-    "The conductor: builds the run from a processed data folder and a `Config`, trains, resumes, reports."
-    def __init__(self,
-                 cfg:Config, # the resolved run configuration
-                 data_dir, # processed folder from `aidd_process` (graphs + splits)
-                 run_dir, # output folder: metrics.csv, results.json, checkpoints/, train.log
-                 *,
-                 resume:bool=False, # continue from the newest loadable checkpoint in run_dir (fresh start if none)
-                 graphs:list|None=None, # already-loaded graphs (default: `load_graphs(data_dir)`)
-                 log_to_file:bool=True, # set up console + RUN/train.log logging
-                 tensorboard:bool=True, # write TensorBoard scalars if tensorboard is installed
-                 meta:dict|None=None # extra facts recorded in results.json (e.g. the hardware profile used)
-                ):
-        self.data_dir, self.run_dir = Path(data_dir), Path(run_dir)
-        self.info, self.device = init_distributed(cfg.train.device)
-        self.is_main = self.info.is_main
-        if self.is_main: self.run_dir.mkdir(parents=True, exist_ok=True)
-        if log_to_file: setup_logging(self.run_dir/'train.log', rank=self.info.rank)
-        self.ckpt = CheckpointManager(self.run_dir, keep_last=cfg.train.keep_last)
-        self.meta = dict(meta or {})
-        saved, path = None, None
-        if resume:
-            found = self.ckpt.load_latest()            # newest loadable; damaged files are skipped with a warning
-            if found is None: _log.warning(f"--resume: no checkpoint in {self.run_dir/'checkpoints'}; starting a new run")
-            else: path, saved = found
-        elif self._has_checkpoints():                                  # every rank checks: none may hang alone
-            raise FileExistsError(f"{self.run_dir} already holds checkpoints; pass resume=True (--resume) to continue "
-                                  f"that run, or choose a new run directory")
-        if saved is not None: cfg = self._check_resume_config(Config.from_dict(saved['config']), cfg)
-        else: cfg = adopt_processing_config(cfg, self.data_dir)
-        self.cfg = cfg
-        tc = cfg.train
-        self.precision = resolve_precision(tc.precision, self.device)
-        _seed_everything(tc.seed)
+def _seed_everything(seed:int):
+    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-        # data and splits
-        self.graphs = graphs if graphs is not None else load_graphs(self.data_dir)
-        if not self.graphs: raise ValueError(f"no graphs in {self.data_dir}: run aidd_process first")
-        if saved is not None: self.splits = {k: list(v) for k, v in saved['splits'].items()}
-        else:                                          # rank 0 writes DATA/splits.json first; the others read it
-            if self.is_main: self.splits = make_splits(self.graphs, cfg.data, out=self.data_dir)
-            barrier()
-            if not self.is_main: self.splits = make_splits(self.graphs, cfg.data, out=self.data_dir)
-            self.splits = {k: list(v) for k, v in self.splits.items()}
-        by_code = {g.pdb_code: g for g in self.graphs}
-        missing = [c for s in self.splits.values() for c in s if c not in by_code]
-        if missing: raise ValueError(f"{len(missing)} split ids have no graph in {self.data_dir} (e.g. {missing[:5]}); "
-                                     f"was the folder re-processed with other settings?")
-        self.split_graphs = {k: [by_code[c] for c in v] for k, v in self.splits.items()}
-        if not self.split_graphs['train']: raise ValueError('the training split is empty')
+# %% ../../nbs/33_train.engine.ipynb #0000001b
+@patch
+def _open_run(self:Trainer, resume, log_to_file:bool, keep_last:int) -> tuple:
+    "Check the run folder (read-only), then create it and its log; returns (checkpoint path, state) or (None, None)."
+    found = resume if isinstance(resume, tuple) else resume_point(self.run_dir) if resume else None
+    if not resume and earlier_run_files(self.run_dir):                # every rank checks: none may hang alone
+        raise FileExistsError(f"{self.run_dir} already holds a run ({', '.join(earlier_run_files(self.run_dir))}); "
+                              f"pass resume=True (--resume) to continue it, or choose a new run directory")
+    if self.is_main: self.run_dir.mkdir(parents=True, exist_ok=True)
+    if log_to_file: setup_logging(self.run_dir/'train.log', rank=self.info.rank)
+    self.ckpt = CheckpointManager(self.run_dir, keep_last=keep_last)
+    return found or (None, None)
 
-        # model (target statistics from the training split), optimizer, schedule
-        if saved is not None: self.stats = (float(saved['target_stats']['mean']), float(saved['target_stats']['std']))
-        else: self.stats = target_stats(torch.cat([g.y.view(-1) for g in self.split_graphs['train']]))
-        model = build_model(cfg.model)
-        model.set_target_stats(*self.stats)
-        self.model = wrap_ddp(model.to(self.device), self.info, self.device)
-        decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-        no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
-        self.optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': tc.weight_decay},
-                                            {'params': no_decay, 'weight_decay': 0.0}], lr=tc.lr)
-        self.scaler = make_scaler(self.precision, self.device)
-        self._build_loaders()
-        self.steps_per_epoch = math.ceil(self.n_batches / tc.accumulate)
-        self.total_steps = tc.epochs * self.steps_per_epoch
-        self.scheduler = make_scheduler(self.optimizer, self.total_steps, tc.warmup_steps, tc.min_lr_ratio)
+# %% ../../nbs/33_train.engine.ipynb #0000001e
+@patch
+def _resolve_config(self:Trainer, cfg:Config, saved:dict|None) -> Config:
+    "The run's configuration (checked against the checkpoint on resume); sets precision and seeds."
+    if saved is not None: cfg = self._check_resume_config(Config.from_dict(saved['config']), cfg)
+    else: cfg = adopt_processing_config(cfg, self.data_dir)
+    self.precision = resolve_precision(cfg.train.precision, self.device)
+    _seed_everything(cfg.train.seed)
+    return cfg
 
-        # run state
-        self.epochs_done, self.step, self.bad_steps, self.oom_events = 0, 0, 0, 0
-        self.best = {'metric': tc.monitor, 'value': None, 'epoch': None}
-        self.history, self.stopped = [], None
-        self._pending = None          # (EpochState, rng) of an interrupted epoch
-        self._partial = None          # EpochState of an epoch that diverged
-        self._stop_flag, self._epoch_limit = False, None
-        if saved is not None: self._restore(saved, path)
-        self.tb = _tensorboard(self.run_dir, tensorboard and self.is_main)
-        n = {k: len(v) for k, v in self.split_graphs.items()}
-        _log.info(f"run {self.run_dir}: {n['train']} train / {n['val']} val / {n['test']} test complexes; "
-                  f"{count_parameters(model):,} parameters; device {self.device} ({self.precision})"
-                  + (f"; DDP {self.info.world_size}×{self.info.backend}" if self.info.enabled else '')
-                  + f"; {self.steps_per_epoch} steps/epoch × {tc.epochs} epochs; recipe {tc.recipe}")
+@patch
+def _check_resume_config(self:Trainer, saved:Config, given:Config) -> Config:
+    diff = [k for k in config_diff(saved, given) if k not in RESUME_MAY_CHANGE]
+    if diff:
+        raise ConfigError(f"cannot resume {self.run_dir} with a different configuration: {diff} differ from the "
+                          f"checkpoint (only {list(RESUME_MAY_CHANGE)} may change on resume)")
+    if given.train.epochs != saved.train.epochs:
+        _log.warning(f"resume: train.epochs {saved.train.epochs} → {given.train.epochs}; the cosine schedule is "
+                     f"re-planned from the current step")
+    return given
 
-    # ----- construction helpers
-    def _has_checkpoints(self) -> bool:
-        d = self.run_dir/'checkpoints'
-        return d.exists() and any(d.glob('*.pt'))
-
-    def _check_resume_config(self, saved:Config, given:Config) -> Config:
-        diff = [k for k in config_diff(saved, given) if k not in RESUME_MAY_CHANGE]
-        if diff:
-            raise ConfigError(f"cannot resume {self.run_dir} with a different configuration: {diff} differ from the "
-                              f"checkpoint (only {list(RESUME_MAY_CHANGE)} may change on resume)")
-        if given.train.epochs != saved.train.epochs:
-            _log.warning(f"resume: train.epochs {saved.train.epochs} → {given.train.epochs}; the cosine schedule is "
-                         f"re-planned from the current step")
-        return given
-
-    def _build_loaders(self):
-        tc, train = self.cfg.train, self.split_graphs['train']
-        if self.info.enabled and tc.max_atoms_per_batch is not None:
-            # atom-budget batches sharded over ranks (equal batch counts per rank by construction)
-            bs = AtomBudgetBatchSampler([g.num_nodes for g in train], tc.max_atoms_per_batch, shuffle=True, seed=tc.seed,
-                                        max_batch_size=tc.batch_size, num_replicas=self.info.world_size, rank=self.info.rank)
-            self.train_loader = EpochDataLoader(train, batch_sampler=bs, num_workers=tc.num_workers)
-        else:
-            self.train_loader = make_loader(train, tc.batch_size, shuffle=True, seed=tc.seed,
-                                            max_atoms_per_batch=tc.max_atoms_per_batch, num_workers=tc.num_workers,
-                                            sampler=distributed_sampler(train, self.info, seed=tc.seed))
-        self.n_batches = all_reduce_min(len(self.train_loader), self.device)   # equal batch counts on every rank
-        if self.n_batches == 0: raise ValueError(f"no training batch on rank {self.info.rank}: too few training complexes")
-        self.eval_loaders = {k: make_loader(v, tc.batch_size, shuffle=False, max_atoms_per_batch=tc.max_atoms_per_batch,
-                                            num_workers=tc.num_workers)
-                             for k, v in self.split_graphs.items() if v}
-
-    def _restore(self, s:dict, path):
-        unwrap(self.model).load_state_dict(s['model'])
-        self.optimizer.load_state_dict(s['optimizer'])
-        self.scheduler.load_state_dict(s['scheduler'])
-        if s.get('scaler'): self.scaler.load_state_dict(s['scaler'])
-        if self.scheduler.lr_lambdas[0] is not None and s['config']['train']['epochs'] != self.cfg.train.epochs:
-            # a re-planned schedule: set the LR the new plan gives at the current step
-            for g, base in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
-                g['lr'] = base * self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
-        self.epochs_done, self.step = int(s['epochs_done']), int(s['step'])
-        self.bad_steps, self.oom_events = int(s['bad_steps']), int(s['oom_events'])
-        self.best, self.history, self.stopped = dict(s['best']), [dict(r) for r in s['history']], s.get('stopped')
-        rank = self.info.rank
-        rngs = s['rng_per_rank'] if len(s['rng_per_rank']) == self.info.world_size else [s['rng_per_rank'][0]] * self.info.world_size
-        if len(s['rng_per_rank']) != self.info.world_size:
-            _log.warning(f"resume with {self.info.world_size} processes from a checkpoint of {len(s['rng_per_rank'])}: "
-                         f"continuing, but not bit-exactly")
-        if self.stopped == 'diverged' and self._bad_total(s) <= self.cfg.train.max_bad_steps:
-            _log.warning(f"resume: train.max_bad_steps raised to {self.cfg.train.max_bad_steps}; continuing the diverged run")
-            self.stopped = None
-        if s.get('epoch_states'):
-            es = s['epoch_states'][rank] if len(s['epoch_states']) == self.info.world_size else s['epoch_states'][0]
-            self._pending = (EpochState.from_dict(es), rngs[rank])
-        else:
-            set_rng_state(rngs[rank])
-        if self.is_main: write_metrics_csv(self.run_dir/'metrics.csv', self.history)
-        where = (f"epoch {self._pending[0].epoch + 1}, batch {self._pending[0].batch}" if self._pending
-                 else f"the end of epoch {self.epochs_done}")
-        _log.info(f"resumed from {path} at {where} (step {self.step}; best {self.best['metric']}="
-                  f"{self.best['value']} at epoch {self.best['epoch']})")
-
-    def _bad_total(self, s:dict) -> int:
-        "Non-finite steps of the run in checkpoint `s` (finished epochs + the epoch in progress)."
-        es = s.get('epoch_states')
-        return int(s['bad_steps']) + (int(es[0]['bad_steps']) if es else 0)
-
-    # ----- state
-    def state_dict(self, epoch_state:EpochState|None=None) -> dict:
-        "Everything needed to continue this run exactly (collective under DDP: every rank must call it)."
-        gathered = gather_objects({'rng': rng_state(), 'es': epoch_state.to_dict() if epoch_state else None})
-        return {
-            'model': unwrap(self.model).state_dict(), 'optimizer': self.optimizer.state_dict(),
-            'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
-            'epochs_done': self.epochs_done, 'step': self.step,
-            'epoch_states': [g['es'] for g in gathered] if epoch_state else None,
-            'rng_per_rank': [g['rng'] for g in gathered], 'rng': gathered[0]['rng'],
-            'sampler': {'seed': self.cfg.train.seed, 'epoch': epoch_state.epoch if epoch_state else self.epochs_done,
-                        'batch': epoch_state.batch if epoch_state else 0, 'world_size': self.info.world_size},
-            'best': dict(self.best), 'history': [dict(r) for r in self.history], 'stopped': self.stopped,
-            'bad_steps': self.bad_steps, 'oom_events': self.oom_events,
-            'config': self.cfg.to_dict(), 'splits': {k: list(v) for k, v in self.splits.items()},
-            'target_stats': {'mean': self.stats[0], 'std': self.stats[1]},
-            'world_size': self.info.world_size, 'precision': self.precision,
-        }
-
-    def remaining_epochs(self):
-        "Epoch indices (0-based) still to run, stopping when the run is marked stopped."
-        e = self._pending[0].epoch if self._pending else self.epochs_done
-        end = self.cfg.train.epochs if self._epoch_limit is None else min(self.cfg.train.epochs, self._epoch_limit)
-        while e < end and self.stopped is None:
-            yield e; e += 1
-
-    def lr(self) -> float: return float(self.optimizer.param_groups[0]['lr'])
-
-    # ----- one epoch
-    def _on_step(self, st:EpochState) -> bool:
-        self.step = st.step
-        stop = self._agree_stop()
-        if (st.step % self.cfg.train.checkpoint_every == 0 and not st.done) or (stop and not st.done):
-            state = self.state_dict(st)
-            if self.is_main:
-                p = self.ckpt.save_step(state, st.step)
-                _log.debug(f"step checkpoint {p}")
-        if stop: self.stopped = 'interrupted'
-        return stop
-
-    def _agree_stop(self) -> bool:
-        if not self.info.enabled: return self._stop_flag
-        return all_reduce_sum([1.0 if self._stop_flag else 0.0], self.device)[0] > 0
-
-    def run_epoch(self, epoch:int, noise:float=0.0, stage:str='standard') -> bool:
-        "Train epoch `epoch`, validate, checkpoint, log; False when the run should stop."
-        tc = self.cfg.train
-        if self._pending and self._pending[0].epoch == epoch: st, rng = self._pending
-        else: st, rng = EpochState(epoch=epoch, step=self.step), None
-        self._pending = None
-        self.train_loader.set_epoch(epoch)
-        n_batches = all_reduce_min(len(self.train_loader), self.device)    # atom budgets: batch counts vary per epoch
-        t0 = time.time()
-        try:
-            st = train_epoch(self.model, self.train_loader, self.optimizer, self.scaler, tc, self.device,
-                             scheduler=self.scheduler, state=st, noise=noise, on_step=self._on_step, rng=rng,
-                             bad_before=self.bad_steps, rank=self.info.rank, precision=self.precision,
-                             n_batches=n_batches, desc='epoch')
-        except TrainingDiverged as e:
-            _log.error(f"training diverged: {e}")
-            st, self.stopped, self._partial = e.state, 'diverged', e.state
-            self.step = st.step
-            state = self.state_dict(st)                     # collective (every rank); resumable mid-epoch
-            if self.is_main: self.ckpt.save_step(state, st.step); self.ckpt.save_last(state)
-            return False
-        self.step = st.step
-        if not st.done: return False                              # interrupted (signal): step checkpoint written
-        sums = all_reduce_sum([st.loss_sum, st.se_sum, st.ae_sum, st.n, st.oom_events], self.device)
-        n = max(sums[3], 1)
-        self.bad_steps += st.bad_steps; self.oom_events += int(sums[4])
-        row = {'epoch': epoch + 1, 'step': self.step, 'stage': stage, 'noise': float(noise), 'lr': self.lr(),
-               'train_loss': sums[0] / n, 'train_rmse': math.sqrt(sums[1] / n), 'train_mae': sums[2] / n,
-               'bad_steps': self.bad_steps, 'oom_events': self.oom_events}
-        if 'val' in self.eval_loaders:
-            v = evaluate(self.model, self.eval_loaders['val'], self.device, tc)
-            row.update({f'val_{k}': v[k] for k in ('loss', 'rmse', 'mae', 'pearson', 'spearman', 'ci')}, val_n=v['n'])
-        improved = self._update_best(row)
-        row['is_best'] = improved
-        self.history.append(row)
-        self.epochs_done = epoch + 1
-        state = self.state_dict()
-        if self.is_main:
-            if improved: self.ckpt.save_best(state)
-            self.ckpt.save_last(state)
-            write_metrics_csv(self.run_dir/'metrics.csv', self.history)
-            if self.tb is not None:
-                for k, v in row.items():
-                    if isinstance(v, (int, float)) and k != 'epoch': self.tb.add_scalar(k, v, epoch + 1)
-                self.tb.flush()
-        val = (f" | val rmse {row['val_rmse']:.3f} mae {row['val_mae']:.3f} pearson {row['val_pearson']:.3f}"
-               if 'val_rmse' in row else '')
-        _log.info(f"epoch {epoch + 1}/{tc.epochs} [{stage}{f', σ={noise:g} Å' if noise else ''}] | train loss "
-                  f"{row['train_loss']:.4f} rmse {row['train_rmse']:.3f}{val} | lr {row['lr']:.2e} | "
-                  f"{time.time() - t0:.1f} s" + (' | best' if improved else '')
-                  + (f" | {st.bad_steps} bad steps" if st.bad_steps else '') + (f" | {st.oom_events} OOM" if st.oom_events else ''))
-        if tc.early_stopping and 'val' in self.eval_loaders and epoch + 1 - self.best['epoch'] >= tc.early_stopping:
-            _log.info(f"early stopping: no {tc.monitor} improvement for {tc.early_stopping} epochs "
-                      f"(best {self.best['value']:.4f} at epoch {self.best['epoch']})")
-            self.stopped = 'early_stopping'
-            return False
-        return True
-
-    def _update_best(self, row) -> bool:
-        m = self.best['metric']
-        if 'val' not in self.eval_loaders: better = True          # no validation split: the last epoch is the best
-        else:
-            v = row[m]
-            if v is None or math.isnan(v): better = False
-            elif self.best['value'] is None: better = True
-            else: better = v > self.best['value'] if m in _HIGHER_IS_BETTER else v < self.best['value']
-        if better: self.best = {'metric': m, 'value': row.get(m), 'epoch': row['epoch']}
-        return better
-
-    # ----- the whole run
-    def fit(self, max_epochs:int|None=None, # stop after this many epochs in this call (the plan stays `train.epochs`)
-            eval_train:bool=False # also evaluate the (noise-free) training split at the end
-           ) -> dict|None:
-        "Run the recipe to the end (or `max_epochs` more epochs); returns results (None when paused)."
-        recipe = RECIPES[self.cfg.train.recipe]
-        start = self.epochs_done
-        prev = self._install_signals()
-        try:
-            self._epoch_limit = None if max_epochs is None else start + max_epochs
-            if self.stopped is None: recipe(self)
-        finally:
-            self._epoch_limit = None
-            self._restore_signals(prev)
-        if self.stopped == 'interrupted':
-            _log.warning(f"interrupted at step {self.step}: resume with --resume"); return None
-        if self.stopped is None and self.epochs_done < self.cfg.train.epochs:
-            _log.info(f"paused after epoch {self.epochs_done}/{self.cfg.train.epochs}; resume with --resume"); return None
-        return self.finish(eval_train=eval_train)
-
-    def evaluate_split(self, split:str='test', weights:str='best') -> dict:
-        "Metrics on a split (`train`, `val`, `test`) with the `best` or the current (`last`) weights."
-        if split == 'train' and 'train' not in self.eval_loaders: raise ValueError('empty training split')
-        if split not in self.eval_loaders: return {}
-        model = unwrap(self.model)
-        if weights == 'best' and (self.run_dir/'checkpoints'/'best.pt').exists():
-            current = {k: v.clone() for k, v in model.state_dict().items()}
-            model.load_state_dict(load_checkpoint(self.run_dir/'checkpoints'/'best.pt')['model'])
-            try: return evaluate(model, self.eval_loaders[split], self.device, self.cfg.train)
-            finally: model.load_state_dict(current)
-        return evaluate(model, self.eval_loaders[split], self.device, self.cfg.train)
-
-    def evaluate_test(self) -> dict:
-        "Test-set metrics with the best weights."
-        return self.evaluate_split('test')
-
-    def finish(self, eval_train:bool=False) -> dict:
-        "Evaluate the best model on test (and train), write `results.json`; returns the results."
+# %% ../../nbs/33_train.engine.ipynb #00000021
+@patch
+def _load_data(self:Trainer, graphs:list|None, saved:dict|None) -> None:
+    "Load the graphs and the train/val/test splits (`self.splits`: ids, `self.split_graphs`: graphs)."
+    self.graphs = graphs if graphs is not None else load_graphs(self.data_dir)
+    if not self.graphs: raise ValueError(f"no graphs in {self.data_dir}: run aidd_process first")
+    if saved is not None: splits = saved['splits']
+    else:                                          # rank 0 writes DATA/splits.json first; the others read it
+        if self.is_main: splits = make_splits(self.graphs, self.cfg.data, out=self.data_dir)
         barrier()
-        test = self.evaluate_test()
-        res = {
-            'test': test or None,
-            'val': {k[4:]: v for k, v in self.history[self.best['epoch'] - 1].items() if k.startswith('val_')}
-                   if self.best['epoch'] and self.history else None,
-            'best_epoch': self.best['epoch'], 'monitor': self.best['metric'], 'best_value': self.best['value'],
-            'epochs_run': self.epochs_done, 'epochs_planned': self.cfg.train.epochs, 'steps': self.step,
-            'stopped': self.stopped or 'completed', 'oom_events': self.oom_events,
-            'bad_steps': self.bad_steps + (self._partial.bad_steps if self._partial else 0),
-            'n': {k: len(v) for k, v in self.split_graphs.items()},
-            'model_summary': {'hidden_channels': self.cfg.model.hidden_channels, 'num_layers': self.cfg.model.num_layers,
-                              'batch_size': self.cfg.train.batch_size, 'parameters': count_parameters(unwrap(self.model))},
-            'target_stats': {'mean': self.stats[0], 'std': self.stats[1]},
-            'device': str(self.device), 'precision': self.precision, 'world_size': self.info.world_size,
-            'data_dir': str(self.data_dir), 'config': self.cfg.to_dict(), **self.meta,
-        }
-        if eval_train: res['train'] = self.evaluate_split('train')
-        if self.is_main:
-            write_json(self.run_dir/'results.json', res)
-            if test: _log.info(f"test ({test['n']} complexes, best epoch {self.best['epoch']}): rmse {test['rmse']:.3f} "
-                               f"mae {test['mae']:.3f} pearson {test['pearson']:.3f} spearman {test['spearman']:.3f} "
-                               f"ci {test['ci']:.3f}")
-            _log.info(f"results: {self.run_dir/'results.json'}")
-        if self.tb is not None: self.tb.close()
-        return res
+        if not self.is_main: splits = make_splits(self.graphs, self.cfg.data, out=self.data_dir)
+    self.splits = {k: list(v) for k, v in splits.items()}
+    by_code = {g.pdb_code: g for g in self.graphs}
+    missing = [c for s in self.splits.values() for c in s if c not in by_code]
+    if missing: raise ValueError(f"{len(missing)} split ids have no graph in {self.data_dir} (e.g. {missing[:5]}); "
+                                 f"was the folder re-processed with other settings?")
+    self.split_graphs = {k: [by_code[c] for c in v] for k, v in self.splits.items()}
+    if not self.split_graphs['train']: raise ValueError('the training split is empty')
 
-    # ----- signals: SIGTERM (preemption) → checkpoint at the next optimizer step and stop
-    def _install_signals(self):
-        if threading.current_thread() is not threading.main_thread(): return None
-        def handler(signum, frame):
-            _log.warning(f"signal {signum}: checkpointing at the next optimizer step, then stopping")
-            self._stop_flag = True
-        try: return signal.signal(signal.SIGTERM, handler)
-        except (ValueError, OSError): return None
+# %% ../../nbs/33_train.engine.ipynb #00000024
+@patch
+def _build_model(self:Trainer, saved:dict|None) -> None:
+    "Model with target statistics (DDP-wrapped under torchrun), AdamW, and the AMP scaler."
+    if saved is not None: self.stats = (float(saved['target_stats']['mean']), float(saved['target_stats']['std']))
+    else: self.stats = target_stats(torch.cat([g.y.view(-1) for g in self.split_graphs['train']]))
+    model = build_model(self.cfg.model)
+    model.set_target_stats(*self.stats)
+    self.model = wrap_ddp(model.to(self.device), self.info, self.device)
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    self.optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': self.cfg.train.weight_decay},
+                                        {'params': no_decay, 'weight_decay': 0.0}], lr=self.cfg.train.lr)
+    self.scaler = make_scaler(self.precision, self.device)
 
-    def _restore_signals(self, prev):
-        if prev is not None and threading.current_thread() is threading.main_thread():
-            try: signal.signal(signal.SIGTERM, prev)
-            except (ValueError, OSError): pass
+# %% ../../nbs/33_train.engine.ipynb #00000027
+@patch
+def _build_loaders(self:Trainer) -> None:
+    "The training loader (`self.n_batches` per epoch, equal on every rank) and one evaluation loader per split."
+    tc, train = self.cfg.train, self.split_graphs['train']
+    if self.info.enabled and tc.max_atoms_per_batch is not None:
+        # atom-budget batches sharded over ranks (equal batch counts per rank by construction)
+        bs = AtomBudgetBatchSampler([g.num_nodes for g in train], tc.max_atoms_per_batch, shuffle=True, seed=tc.seed,
+                                    max_batch_size=tc.batch_size, num_replicas=self.info.world_size, rank=self.info.rank)
+        self.train_loader = EpochDataLoader(train, batch_sampler=bs, num_workers=tc.num_workers)
+    else:
+        self.train_loader = make_loader(train, tc.batch_size, shuffle=True, seed=tc.seed,
+                                        max_atoms_per_batch=tc.max_atoms_per_batch, num_workers=tc.num_workers,
+                                        sampler=distributed_sampler(train, self.info, seed=tc.seed))
+    self.n_batches = all_reduce_min(len(self.train_loader), self.device)   # equal batch counts on every rank
+    if self.n_batches == 0: raise ValueError(f"no training batch on rank {self.info.rank}: too few training complexes")
+    self.eval_loaders = {k: make_loader(v, tc.batch_size, shuffle=False, max_atoms_per_batch=tc.max_atoms_per_batch,
+                                        num_workers=tc.num_workers)
+                         for k, v in self.split_graphs.items() if v}
+
+# %% ../../nbs/33_train.engine.ipynb #0000002a
+@patch
+def _build_schedule(self:Trainer) -> None:
+    "Warm-up + cosine over `epochs × ceil(batches / accumulate)` optimizer steps."
+    tc = self.cfg.train
+    self.steps_per_epoch = math.ceil(self.n_batches / tc.accumulate)
+    self.total_steps = tc.epochs * self.steps_per_epoch
+    self.scheduler = make_scheduler(self.optimizer, self.total_steps, tc.warmup_steps, tc.min_lr_ratio)
+
+@patch
+def _init_state(self:Trainer) -> None:
+    "The run's counters at the start: no epoch done, no best yet."
+    self.epochs_done, self.step, self.bad_steps, self.oom_events = 0, 0, 0, 0
+    self.best = {'metric': self.cfg.train.monitor, 'value': None, 'epoch': None}
+    self.history, self.stopped = [], None
+    self._pending = None          # (EpochState, rng) of an interrupted epoch
+    self._partial = None          # EpochState of an epoch that diverged
+    self._stop_flag, self._epoch_limit = False, None
+
+@patch
+def _log_start(self:Trainer) -> None:
+    n, tc = {k: len(v) for k, v in self.split_graphs.items()}, self.cfg.train
+    _log.info(f"run {self.run_dir}: {n['train']} train / {n['val']} val / {n['test']} test complexes; "
+              f"{count_parameters(unwrap(self.model)):,} parameters; device {self.device} ({self.precision})"
+              + (f"; DDP {self.info.world_size}×{self.info.backend}" if self.info.enabled else '')
+              + f"; {self.steps_per_epoch} steps/epoch × {tc.epochs} epochs; recipe {tc.recipe}")
+
+# %% ../../nbs/33_train.engine.ipynb #0000002d
+@patch
+def state_dict(self:Trainer, epoch_state:EpochState|None=None) -> dict:
+    "Everything needed to continue this run exactly (collective under DDP: every rank must call it)."
+    gathered = gather_objects({'rng': rng_state(), 'es': epoch_state.to_dict() if epoch_state else None})
+    return {
+        'model': unwrap(self.model).state_dict(), 'optimizer': self.optimizer.state_dict(),
+        'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
+        'epochs_done': self.epochs_done, 'step': self.step,
+        'epoch_states': [g['es'] for g in gathered] if epoch_state else None,
+        'rng_per_rank': [g['rng'] for g in gathered], 'rng': gathered[0]['rng'],
+        'sampler': {'seed': self.cfg.train.seed, 'epoch': epoch_state.epoch if epoch_state else self.epochs_done,
+                    'batch': epoch_state.batch if epoch_state else 0, 'world_size': self.info.world_size},
+        'best': dict(self.best), 'history': [dict(r) for r in self.history], 'stopped': self.stopped,
+        'bad_steps': self.bad_steps, 'oom_events': self.oom_events,
+        'config': self.cfg.to_dict(), 'splits': {k: list(v) for k, v in self.splits.items()},
+        'target_stats': {'mean': self.stats[0], 'std': self.stats[1]},
+        'world_size': self.info.world_size, 'precision': self.precision,
+    }
+
+@patch
+def remaining_epochs(self:Trainer):
+    "Epoch indices (0-based) still to run, stopping when the run is marked stopped."
+    e = self._pending[0].epoch if self._pending else self.epochs_done
+    end = self.cfg.train.epochs if self._epoch_limit is None else min(self.cfg.train.epochs, self._epoch_limit)
+    while e < end and self.stopped is None:
+        yield e; e += 1
+
+@patch
+def lr(self:Trainer) -> float:
+    "The learning rate of the next optimizer step."
+    return float(self.optimizer.param_groups[0]['lr'])
+
+# %% ../../nbs/33_train.engine.ipynb #0000002f
+@patch
+def _restore(self:Trainer, s:dict, path) -> None:
+    "Continue from checkpoint state `s`: weights, optimizer, schedule, counters, history, RNG and epoch position."
+    unwrap(self.model).load_state_dict(s['model'])
+    self.optimizer.load_state_dict(s['optimizer'])
+    self.scheduler.load_state_dict(s['scheduler'])
+    if s.get('scaler'): self.scaler.load_state_dict(s['scaler'])
+    if s['config']['train']['epochs'] != self.cfg.train.epochs:
+        # a re-planned schedule: set the LR the new plan gives at the current step
+        for g, base in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
+            g['lr'] = base * self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
+    self.epochs_done, self.step = int(s['epochs_done']), int(s['step'])
+    self.bad_steps, self.oom_events = int(s['bad_steps']), int(s['oom_events'])
+    self.best, self.history, self.stopped = dict(s['best']), [dict(r) for r in s['history']], s.get('stopped')
+    if self.stopped == 'diverged' and _bad_total(s) <= self.cfg.train.max_bad_steps:
+        _log.warning(f"resume: train.max_bad_steps raised to {self.cfg.train.max_bad_steps}; continuing the diverged run")
+        self.stopped = None
+    self._restore_position(s)
+    if self.is_main: write_metrics_csv(self.run_dir/'metrics.csv', self.history)
+    where = (f"epoch {self._pending[0].epoch + 1}, batch {self._pending[0].batch}" if self._pending
+             else f"the end of epoch {self.epochs_done}")
+    _log.info(f"resumed from {path} at {where} (step {self.step}; best {self.best['metric']}="
+              f"{self.best['value']} at epoch {self.best['epoch']})")
+
+@patch
+def _restore_position(self:Trainer, s:dict) -> None:
+    "This rank's RNG stream and, for a mid-epoch checkpoint, its position in the epoch."
+    rank, world, saved_world = self.info.rank, self.info.world_size, len(s['rng_per_rank'])
+    rngs = s['rng_per_rank'] if saved_world == world else [s['rng_per_rank'][0]] * world
+    if saved_world != world:
+        _log.warning(f"resume with {world} processes from a checkpoint of {saved_world}: continuing, but not bit-exactly")
+    if s.get('epoch_states'):
+        es = s['epoch_states'][rank] if len(s['epoch_states']) == world else s['epoch_states'][0]
+        self._pending = (EpochState.from_dict(es), rngs[rank])
+    else:
+        set_rng_state(rngs[rank])
+
+def _bad_total(s:dict) -> int:
+    "Non-finite steps of the run in checkpoint `s` (finished epochs + the epoch in progress)."
+    es = s.get('epoch_states')
+    return int(s['bad_steps']) + (int(es[0]['bad_steps']) if es else 0)
+
+# %% ../../nbs/33_train.engine.ipynb #00000032
+@patch
+def _on_step(self:Trainer, st:EpochState) -> bool:
+    "After each optimizer step: step checkpoint when due or when stopping; True to stop (SIGTERM on any rank)."
+    self.step = st.step
+    stop = self._agree_stop()
+    if (st.step % self.cfg.train.checkpoint_every == 0 and not st.done) or (stop and not st.done):
+        state = self.state_dict(st)
+        if self.is_main: _log.debug(f"step checkpoint {self.ckpt.save_step(state, st.step)}")
+    if stop: self.stopped = 'interrupted'
+    return stop
+
+@patch
+def _agree_stop(self:Trainer) -> bool:
+    if not self.info.enabled: return self._stop_flag
+    return all_reduce_sum([1.0 if self._stop_flag else 0.0], self.device)[0] > 0
+
+@patch
+def _train_epoch(self:Trainer, epoch:int, noise:float) -> EpochState|None:
+    "Train (the rest of) epoch `epoch`; None if it diverged or was interrupted (a step checkpoint was written)."
+    if self._pending and self._pending[0].epoch == epoch: st, rng = self._pending
+    else: st, rng = EpochState(epoch=epoch, step=self.step), None
+    self._pending = None
+    self.train_loader.set_epoch(epoch)
+    n_batches = all_reduce_min(len(self.train_loader), self.device)    # atom budgets: batch counts vary per epoch
+    try:
+        st = train_epoch(self.model, self.train_loader, self.optimizer, self.scaler, self.cfg.train, self.device,
+                         scheduler=self.scheduler, state=st, noise=noise, on_step=self._on_step, rng=rng,
+                         bad_before=self.bad_steps, rank=self.info.rank, precision=self.precision,
+                         n_batches=n_batches, desc='epoch')
+    except TrainingDiverged as e:
+        _log.error(f"training diverged: {e}")
+        st, self.stopped, self._partial = e.state, 'diverged', e.state
+        self.step = st.step
+        state = self.state_dict(st)                     # collective (every rank); resumable mid-epoch
+        if self.is_main: self.ckpt.save_step(state, st.step); self.ckpt.save_last(state)
+        return None
+    self.step = st.step
+    return st if st.done else None
+
+# %% ../../nbs/33_train.engine.ipynb #00000034
+@patch
+def _epoch_row(self:Trainer, epoch:int, st:EpochState, phase:str, noise:float) -> dict:
+    "The epoch's `metrics.csv` row: training sums over all ranks, validation metrics, counters, `is_best`."
+    sums = all_reduce_sum([st.loss_sum, st.se_sum, st.ae_sum, st.n, st.oom_events], self.device)
+    n = max(sums[3], 1)
+    self.bad_steps += st.bad_steps; self.oom_events += int(sums[4])
+    row = {'epoch': epoch + 1, 'step': self.step, 'phase': phase, 'noise': float(noise), 'lr': self.lr(),
+           'train_loss': sums[0] / n, 'train_rmse': math.sqrt(sums[1] / n), 'train_mae': sums[2] / n,
+           'bad_steps': self.bad_steps, 'oom_events': self.oom_events}
+    if 'val' in self.eval_loaders:
+        v = evaluate(self.model, self.eval_loaders['val'], self.device, self.cfg.train)
+        row.update({f'val_{k}': v[k] for k in ('loss', 'rmse', 'mae', 'pearson', 'spearman', 'ci')}, val_n=v['n'])
+    row['is_best'] = self._update_best(row)
+    return row
+
+@patch
+def _update_best(self:Trainer, row:dict) -> bool:
+    "Update `self.best` if `row` improves `train.monitor` (RMSE/MAE/loss down, Pearson/Spearman up)."
+    m = self.best['metric']
+    if 'val' not in self.eval_loaders: better = True          # no validation split: the last epoch is the best
+    else:
+        v = row[m]
+        if v is None or math.isnan(v): better = False
+        elif self.best['value'] is None: better = True
+        else: better = v > self.best['value'] if m in _HIGHER_IS_BETTER else v < self.best['value']
+    if better: self.best = {'metric': m, 'value': row.get(m), 'epoch': row['epoch']}
+    return better
+
+# %% ../../nbs/33_train.engine.ipynb #00000036
+@patch
+def _record_epoch(self:Trainer, row:dict) -> None:
+    "History, checkpoints (best.pt, last.pt), metrics.csv, TensorBoard, then the callbacks (files: rank 0 only)."
+    self.history.append(row)
+    self.epochs_done = row['epoch']
+    state = self.state_dict()                                   # collective: every rank
+    if not self.is_main: return
+    if row['is_best']: self.ckpt.save_best(state)
+    self.ckpt.save_last(state)
+    write_metrics_csv(self.run_dir/'metrics.csv', self.history)
+    if self.tb is not None:
+        for k, v in row.items():
+            if isinstance(v, (int, float)) and k != 'epoch': self.tb.add_scalar(k, v, row['epoch'])
+        self.tb.flush()
+    for cb in self.callbacks:
+        try: cb(self, dict(row))
+        except Exception as e: _log.warning(f"callback {getattr(cb, '__name__', cb)!r} failed: {type(e).__name__}: {e}")
+
+@patch
+def _log_epoch(self:Trainer, row:dict, st:EpochState, seconds:float) -> None:
+    noise, tc = row['noise'], self.cfg.train
+    val = (f" | val rmse {row['val_rmse']:.3f} mae {row['val_mae']:.3f} pearson {row['val_pearson']:.3f}"
+           if 'val_rmse' in row else '')
+    _log.info(f"epoch {row['epoch']}/{tc.epochs} [{row['phase']}{f', σ={noise:g} Å' if noise else ''}] | train loss "
+              f"{row['train_loss']:.4f} rmse {row['train_rmse']:.3f}{val} | lr {row['lr']:.2e} | {seconds:.1f} s"
+              + (' | best' if row['is_best'] else '') + (f" | {st.bad_steps} bad steps" if st.bad_steps else '')
+              + (f" | {st.oom_events} OOM" if st.oom_events else ''))
+
+@patch
+def _early_stop(self:Trainer, epoch:int) -> bool:
+    "True (and the run marked stopped) after `train.early_stopping` epochs without improvement."
+    tc = self.cfg.train
+    if not (tc.early_stopping and 'val' in self.eval_loaders and epoch + 1 - self.best['epoch'] >= tc.early_stopping):
+        return False
+    _log.info(f"early stopping: no {tc.monitor} improvement for {tc.early_stopping} epochs "
+              f"(best {self.best['value']:.4f} at epoch {self.best['epoch']})")
+    self.stopped = 'early_stopping'
+    return True
+
+@patch
+def run_epoch(self:Trainer, epoch:int, noise:float=0.0, phase:str='standard') -> bool:
+    "Train epoch `epoch`, validate, checkpoint, log; False when the run should stop."
+    t0 = time.time()
+    st = self._train_epoch(epoch, noise)
+    if st is None: return False                                # diverged or interrupted: a step checkpoint was written
+    row = self._epoch_row(epoch, st, phase, noise)
+    self._record_epoch(row)
+    self._log_epoch(row, st, time.time() - t0)
+    return not self._early_stop(epoch)
+
+# %% ../../nbs/33_train.engine.ipynb #0000003a
+@patch
+def fit(self:Trainer, max_epochs:int|None=None, # stop after this many epochs in this call (the plan stays `train.epochs`)
+        eval_train:bool=False # also evaluate the (noise-free) training split at the end
+       ) -> dict|None:
+    "Run the recipe to the end (or `max_epochs` more epochs); returns results (None when paused)."
+    recipe = RECIPES[self.cfg.train.recipe]
+    start = self.epochs_done
+    prev = self._install_signals()
+    try:
+        self._epoch_limit = None if max_epochs is None else start + max_epochs
+        if self.stopped is None: recipe(self)
+    finally:
+        self._epoch_limit = None
+        self._restore_signals(prev)
+    if self.stopped == 'interrupted':
+        _log.warning(f"interrupted at step {self.step}: resume with --resume"); return None
+    if self.stopped is None and self.epochs_done < self.cfg.train.epochs:
+        _log.info(f"paused after epoch {self.epochs_done}/{self.cfg.train.epochs}; resume with --resume"); return None
+    return self.finish(eval_train=eval_train)
+
+@patch
+def _install_signals(self:Trainer):
+    "SIGTERM → checkpoint at the next optimizer step, then stop (main thread only)."
+    if threading.current_thread() is not threading.main_thread(): return None
+    def handler(signum, frame):
+        _log.warning(f"signal {signum}: checkpointing at the next optimizer step, then stopping")
+        self._stop_flag = True
+    try: return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError): return None
+
+@patch
+def _restore_signals(self:Trainer, prev):
+    if prev is not None and threading.current_thread() is threading.main_thread():
+        try: signal.signal(signal.SIGTERM, prev)
+        except (ValueError, OSError): pass
+
+# %% ../../nbs/33_train.engine.ipynb #0000003b
+@patch
+def evaluate_split(self:Trainer, split:str='test', weights:str='best') -> dict:
+    "Metrics on a split (`train`, `val`, `test`) with the `best` or the current (`last`) weights."
+    if split == 'train' and 'train' not in self.eval_loaders: raise ValueError('empty training split')
+    if split not in self.eval_loaders: return {}
+    model = unwrap(self.model)
+    if weights == 'best' and self.ckpt.best_path.exists():
+        current = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(load_checkpoint(self.ckpt.best_path)['model'])
+        try: return evaluate(model, self.eval_loaders[split], self.device, self.cfg.train)
+        finally: model.load_state_dict(current)
+    return evaluate(model, self.eval_loaders[split], self.device, self.cfg.train)
+
+@patch
+def evaluate_test(self:Trainer) -> dict:
+    "Test-set metrics with the best weights."
+    return self.evaluate_split('test')
+
+@patch
+def finish(self:Trainer, eval_train:bool=False) -> dict:
+    "Evaluate the best model on test (and train), write `results.json`; returns the results."
+    barrier()
+    test, c = self.evaluate_test(), self.cfg
+    best_row = self.history[self.best['epoch'] - 1] if self.best['epoch'] and self.history else None
+    res = {
+        'test': test or None, 'val': {k[4:]: v for k, v in best_row.items() if k.startswith('val_')} if best_row else None,
+        'best_epoch': self.best['epoch'], 'monitor': self.best['metric'], 'best_value': self.best['value'],
+        'epochs_run': self.epochs_done, 'epochs_planned': c.train.epochs, 'steps': self.step,
+        'stopped': self.stopped or 'completed', 'oom_events': self.oom_events,
+        'bad_steps': self.bad_steps + (self._partial.bad_steps if self._partial else 0),
+        'n': {k: len(v) for k, v in self.split_graphs.items()},
+        'model_summary': {'hidden_channels': c.model.hidden_channels, 'num_layers': c.model.num_layers,
+                          'batch_size': c.train.batch_size, 'parameters': count_parameters(unwrap(self.model))},
+        'target_stats': {'mean': self.stats[0], 'std': self.stats[1]},
+        'device': str(self.device), 'precision': self.precision, 'world_size': self.info.world_size,
+        'data_dir': str(self.data_dir), 'config': c.to_dict(), **self.meta,
+    }
+    if eval_train: res['train'] = self.evaluate_split('train')
+    if self.is_main:
+        write_json(self.run_dir/'results.json', res)
+        if test: _log.info(f"test ({test['n']} complexes, best epoch {self.best['epoch']}): rmse {test['rmse']:.3f} "
+                           f"mae {test['mae']:.3f} pearson {test['pearson']:.3f} spearman {test['spearman']:.3f} "
+                           f"ci {test['ci']:.3f}")
+        _log.info(f"results: {self.run_dir/'results.json'}")
+    if self.tb is not None: self.tb.close(); self.tb = None
+    return res
