@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.aidd-installed
 
 help:
 	@echo "make demo      set up .venv and run aidd_demo on the bundled sample"
-	@echo "make test      set up .venv; check notebooks/library/README are in sync; run all notebook tests incl. #| slow (pytest)"
+	@echo "make test      set up .venv; repo checks (library/README in sync, clean notebooks, pyflakes, code shape);"
+	@echo "               the console scripts as subprocesses; every notebook's tests incl. #| slow (pytest)"
 	@echo "make test-fast same, skipping cells flagged #| slow"
 	@echo "make docs      build the docs site offline into _site/"
 	@echo "make export | clean-nbs | readme   developer helpers"
@@ -23,7 +24,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python settings.ini setup.py
 	@$(BIN)/python -c "import torch" 2>/dev/null && echo "keeping installed torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')" \
 	  || $(BIN)/pip install --disable-pip-version-check "$(TORCH)"
-	$(BIN)/pip install --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --disable-pip-version-check -e ".[dev]" pyflakes
 	@touch $@
 
 install: $(STAMP)

@@ -8,9 +8,9 @@ interleaved (bare, ours, ours, bare, bare, ours, ...) so drifts in machine load 
 - ours: `aidd_train.train.loop.train_epoch` → `train_step` with everything training uses: autocast
   (a no-op on CPU), Huber loss, gradient clipping, NaN/Inf guard, OOM handler, epoch bookkeeping.
 
-Goal (issue 4): ours >= 0.95 x bare, in complexes per second.
+Goal: ours >= 0.95 x bare, in complexes per second.
 
-    python bench/bench_train_loop.py [--root ../shared/data/pdbbind-toy50-gign] [--hidden 32 --layers 2
+    python bench/bench_train_loop.py [--root tests/data/toy50] [--hidden 32 --layers 2
         --batch-size 8 --batches 10 --repeats 6 --threads 2 --device cpu] [--out bench/results/train_loop.json]
 """
 from __future__ import annotations
@@ -25,9 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def default_root() -> Path:
-    for p in (REPO.parent/'shared'/'data'/'pdbbind-toy50-gign', REPO/'shared'/'data'/'pdbbind-toy50-gign'):
-        if p.exists(): return p
-    return REPO.parent/'shared'/'data'/'pdbbind-toy50-gign'
+    "The toy50 set carried in the repository (50 real PDBbind complexes)."
+    return REPO/'tests'/'data'/'toy50'
 
 
 def load_data(root:Path, cache:Path|None, workers:int):
@@ -61,7 +60,8 @@ def bare_loop(model, opt, batches, device):
 
 
 def our_loop(model, opt, batches, device, cfg):
-    from aidd_train.train.loop import train_epoch, make_scaler, resolve_precision
+    from aidd_train.train.loop import train_epoch
+    from aidd_train.train.device import make_scaler, resolve_precision
     prec = resolve_precision(cfg.precision, device)
     train_epoch(model, batches, opt, make_scaler(prec, device), cfg, device, precision=prec)
     if device.type == 'cuda': torch.cuda.synchronize()

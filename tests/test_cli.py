@@ -1,0 +1,134 @@
+"""The console scripts, run the way a user runs them: installed executables in a subprocess, checked for exit
+status, output and the files they leave (or do not leave) behind. Data: the 12-complex sample bundled with the
+package."""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+from aidd_train.config import sample_path, sample_index
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SCRIPTS = ('aidd_process', 'aidd_train', 'aidd_predict', 'aidd_demo')
+TINY = ('model:\n  hidden_channels: 16\n  num_layers: 1\n  num_heads: 2\n  num_rbf: 8\n'
+        'train:\n  batch_size: 3\n  lr: 0.003\n  warmup_steps: 1\n  device: cpu\n'
+        'data:\n  val_fraction: 0.2\n  test_fraction: 0.25\n')
+ENV = dict(os.environ, AIDD_NO_PROGRESS='1', PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+def run(*cmd, timeout=600, cwd=None) -> subprocess.CompletedProcess:
+    "Run a command (console scripts by name, from this environment's bin/)."
+    cmd = [str(c) for c in cmd]
+    if cmd[0] in SCRIPTS:
+        assert (BIN/cmd[0]).exists(), f'{cmd[0]} is not installed in {BIN}: pip install -e .'
+        cmd[0] = str(BIN/cmd[0])
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+def snapshot(d:Path) -> dict:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob('*')) if p.is_file()}
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    "The one-liner a README reader types: process the sample, train, predict — chained with &&."
+    w = tmp_path_factory.mktemp('cli')
+    (w/'tiny.yaml').write_text(TINY)
+    line = (f"aidd_process --root '{sample_path()}' --index '{sample_index()}' --out '{w/'data'}' --workers 0 && "
+            f"aidd_train --data '{w/'data'}' --run-dir '{w/'run'}' --config '{w/'tiny.yaml'}' --epochs 2 && "
+            f"aidd_predict --checkpoint '{w/'run'/'checkpoints'/'best.pt'}' --root '{sample_path()}' --out '{w/'preds.csv'}'")
+    r = run('bash', '-c', line)
+    w.joinpath('oneliner.json').write_text(json.dumps({'rc': r.returncode, 'stdout': r.stdout, 'stderr': r.stderr[-5000:]}))
+    return w
+
+def test_one_liner(work):
+    r = json.loads((work/'oneliner.json').read_text())
+    assert r['rc'] == 0, r['stderr']
+    out = r['stdout'].splitlines()
+    assert out[0].startswith('aidd_process: 12 ok, 0 failed'), out
+    assert out[1].startswith('aidd_train: completed — 2/2 epochs, best epoch'), out
+    assert out[2].startswith('  test: RMSE ') and 'complexes)' in out[2], out
+    assert out[-1] == f"aidd_predict: 12 predictions → {work/'preds.csv'}", out
+    assert (work/'run'/'results.json').exists() and len((work/'run'/'metrics.csv').read_text().splitlines()) == 3
+    lines = (work/'preds.csv').read_text().splitlines()
+    assert lines[0] == 'pdb_code,pred,y' and len(lines) == 13
+    assert 'INFO' in r['stderr'] and '{' not in r['stdout']          # logs on stderr; people-readable stdout
+
+def test_json_and_pause_resume(work):
+    common = ['--data', work/'data', '--run-dir', work/'run_json', '--config', work/'tiny.yaml']
+    r = run('aidd_train', *common, '--epochs', 2, '--stop-after', 1, '--json')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout) == {'run_dir': str(work/'run_json'), 'stopped': 'paused', 'epochs_run': 1,
+                                    'epochs_planned': 2, 'steps': json.loads(r.stdout)['steps']}
+    r = run('aidd_train', '--data', work/'data', '--run-dir', work/'run_json', '--resume', '--json')
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(r.stdout)
+    assert (d['stopped'], d['epochs_run'], set(d['test'])) == ('completed', 2, {'rmse', 'mae', 'pearson', 'spearman', 'ci', 'n'})
+    assert (work/'run_json'/'metrics.csv').read_text() == (work/'run'/'metrics.csv').read_text()   # same run, resumed
+
+def _bad_inputs(work):
+    d, s = work/'data', sample_path()
+    (work/'bad.yaml').write_text('train:\n  epochs: 3\n  learning_rate: 0.1\n')
+    (work/'profile.json').write_text(json.dumps({'stages': {'prototyping': {'hidden_channels': 16, 'num_layers': 1, 'batch_size': 2}}}))
+    new = work/'never_written'
+    cases = [
+        (['aidd_train'], 'the following arguments are required: --data, --run-dir'),
+        (['aidd_train', '--data', d, '--run-dir', new, '--bogus'], 'unrecognized arguments: --bogus'),
+        (['aidd_train', '--data', d, '--run-dir', new, '--epochs', 'two'], "invalid int value: 'two'"),
+        (['aidd_train', '--data', work/'nope', '--run-dir', new], 'not found'),
+        (['aidd_train', '--data', d, '--run-dir', new, '--config', work/'bad.yaml'], "unknown key(s) ['train.learning_rate']"),
+        (['aidd_train', '--data', d, '--run-dir', new, '--config', work/'missing.yaml'], 'config file not found'),
+        (['aidd_train', '--data', d, '--run-dir', new, '--profile', work/'profile.json', '--stage', 'production'],
+         "stage 'production' is not in"),
+        (['aidd_train', '--data', d, '--run-dir', new, '--epochs', 0], 'train.epochs=0 is out of range'),
+        (['aidd_train', '--data', d, '--run-dir', work/'run'], 'already holds a run'),
+        (['aidd_process', '--out', new], 'the following arguments are required: --root'),
+        (['aidd_process', '--root', work/'nope', '--out', new], 'PDBbind root not found'),
+        (['aidd_predict', '--checkpoint', work/'nope.pt', '--root', s], 'checkpoint not found'),
+        (['aidd_predict', '--checkpoint', work/'run'/'checkpoints'/'best.pt', '--root', work/'nope', '--out', new/'p.csv'],
+         'folder of complexes not found'),
+        (['aidd_demo', '--epochs', 'x'], "invalid int value: 'x'"),
+    ]
+    import torch
+    if not torch.cuda.is_available():
+        cases.append((['aidd_train', '--data', d, '--run-dir', new, '--device', 'cuda'], 'CUDA is not available'))
+    return cases, new
+
+def test_bad_input_one_line_exit_2(work):
+    "Every kind of bad input: exit status 2, exactly one line on stderr naming the problem, nothing written."
+    cases, new = _bad_inputs(work)
+    for args, why in cases:
+        r = run(*args, cwd=work)
+        assert r.returncode == 2, (args, r.returncode, r.stderr[-2000:])
+        assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith(f'{args[0]}: error: ') and why in r.stderr, (args, r.stderr)
+        assert r.stdout == '' and not new.exists(), (args, r.stdout)
+    assert not (work/'demo_out').exists()
+
+def test_resume_never_starts_over(work):
+    "A run folder whose only resume checkpoint is torn: --resume stops (exit 2, one line naming the file), every byte kept."
+    run_dir = work/'torn'
+    shutil.copytree(work/'run', run_dir)
+    for p in (run_dir/'checkpoints').glob('step_*.pt'): p.unlink()
+    last = run_dir/'checkpoints'/'last.pt'
+    last.write_bytes(last.read_bytes()[:last.stat().st_size // 2])
+    before = snapshot(run_dir)
+    r = run('aidd_train', '--data', work/'data', '--run-dir', run_dir, '--resume')
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert f'cannot resume {run_dir}' in r.stderr and 'last.pt' in r.stderr and 'truncated or corrupt' in r.stderr, r.stderr
+    assert 'best.pt is intact' in r.stderr and 'Nothing was changed' in r.stderr
+    assert snapshot(run_dir) == before
+
+def test_help_and_module(work):
+    for s in SCRIPTS:
+        r = run(s, '--help')
+        assert r.returncode == 0 and r.stdout.startswith(f'usage: {s}'), (s, r.stderr)
+        assert '_' not in ''.join(w for w in r.stdout.split() if w.startswith('--')), (s, r.stdout)   # --kebab-case
+    r = run(sys.executable, '-m', 'aidd_train')
+    assert r.returncode == 0 and all(s in r.stdout for s in SCRIPTS), r.stdout
+    r = run(sys.executable, '-m', 'aidd_train.cli', 'predict', '--help')
+    assert r.returncode == 0 and r.stdout.startswith('usage: aidd_predict')
+    r = run(sys.executable, '-m', 'aidd_train', 'optimise')
+    assert r.returncode == 2 and "unknown command 'optimise'" in r.stderr
+
+def test_demo(work):
+    r = run('aidd_demo', '--out', work/'demo', '--epochs', 1, '--json')
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(r.stdout)
+    assert (d['stopped'], d['epochs_run'], d['run_dir']) == ('completed', 1, str(work/'demo'/'run'))
+    assert '1/3 processing the bundled sample' in r.stderr and (work/'demo'/'run'/'results.json').exists()
