@@ -74,13 +74,30 @@ def available_ram() -> int:
     return min(av, cg[0] - cg[1]) if cg else av
 
 # %% ../../nbs/40_optimize.device.ipynb #0000000c
+import contextlib, sys
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    "Silence the C-level stderr (the profiler's kineto back end prints a line at every start and stop)."
+    try: fd = sys.stderr.fileno()
+    except (AttributeError, ValueError, OSError): yield; return      # no real fd (e.g. a notebook's captured stream)
+    sys.stderr.flush(); saved = os.dup(fd); null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd); yield
+    finally:
+        os.dup2(saved, fd); os.close(saved); os.close(null)
+
 def cpu_step_peak(fn):
     "Run `fn()` under the PyTorch profiler; return `(result, peak bytes the CPU allocator held during fn above its start)`."
     from torch.profiler import profile, ProfilerActivity
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=False) as prof:
-        out = fn()
-    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
-                    if e.name() == '[memory]' and str(e.device_type()).endswith('CPU'))
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=False)
+    with _quiet_stderr(): prof.start()
+    try: out = fn()
+    finally:
+        with _quiet_stderr():
+            prof.stop()
+            events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                            if e.name() == '[memory]' and str(e.device_type()).endswith('CPU'))
     run = peak = 0
     for _, n in events:
         run += n

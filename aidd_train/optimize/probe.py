@@ -201,7 +201,21 @@ def probe(self:Prober, L:int, C:int, bs:int, # layers, channels, batch size
     _log.debug(r.summary())
     return r
 
-# %% ../../nbs/41_optimize.probe.ipynb #0000001a
+# %% ../../nbs/41_optimize.probe.ipynb #00000014
+@patch
+def time_steps(self:Prober, L:int, C:int, bs:int, n:int) -> list:
+    "Seconds of `n` representative steps of (L, C) at batch `bs`, after one untimed warm-up step."
+    model = opt = scaler = None
+    try:
+        model, opt, scaler = self._build(L, C)
+        r = ProbeResult(L, C, bs, 'ok')
+        self._timed_steps(r, model, opt, scaler, n + 1, None)
+        return r.step_times[1:]
+    finally:
+        model = opt = scaler = None
+        self.device.free()
+
+# %% ../../nbs/41_optimize.probe.ipynb #0000001c
 @dataclass
 class Landscape:
     "A known memory/time landscape of a simulated device."
@@ -226,7 +240,7 @@ class SimulatedDevice(ProbeDevice):
     def __init__(self, land:Landscape, budget:int|None=None):
         super().__init__(land.kind, land.name, land.capacity, budget or land.capacity, 'simulated')
 
-# %% ../../nbs/41_optimize.probe.ipynb #0000001b
+# %% ../../nbs/41_optimize.probe.ipynb #0000001d
 class SimulatedProber(Prober):
     "`Prober`'s interface over a `Landscape`: no model is run. Counts probes and refuses to probe a point twice."
     def __init__(self, land:Landscape, edges:list, model_cfg:ModelConfig|None=None, margin:float=0.9, budget:int|None=None):
@@ -250,3 +264,4 @@ class SimulatedProber(Prober):
         r.n_timed_steps, r.step_seconds = len(r.step_times), (t if r.step_times else None)
         if max_step_seconds and t > max_step_seconds: r.status, r.error = 'pruned', 'first timed step breaks the window'
         return r
+    def time_steps(self, L, C, bs, n) -> list: return [self.land.seconds(L, C, bs * self.worst.mean_edges)] * n
