@@ -82,6 +82,7 @@ def main(argv=None):
     ap.add_argument('--dist-timeout', type=int, default=60, help='AIDD_DIST_TIMEOUT for the runs (seconds)')
     ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'ddp_stress.json')
     a = ap.parse_args(argv)
+    os.environ.setdefault('AIDD_NO_PROGRESS', '1')
     work = Path(tempfile.mkdtemp(prefix='aidd_ddp_stress_'))
     data = a.data or prepare_data(work)
     (work/'tiny.yaml').write_text(TINY)
