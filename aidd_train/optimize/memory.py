@@ -26,9 +26,10 @@ class MemoryModel:
     fails:dict = field(default_factory=dict)    # (L, C) -> smallest edge count that failed without a reading
     capacity:float = math.inf                   # the device's bytes: a failure without a reading means "above this"
     def add(self, r:ProbeResult):
-        "Learn from a probe: a reading (ok, pruned, or over budget with a peak), or a failure without one."
+        "Learn from a probe: a reading (ok, pruned, or over budget with a peak), or a failure without one (each reading once)."
         if r.peak_memory_bytes is not None and r.status in ('ok', 'oom', 'pruned'):
-            self.obs.append((r.num_layers, r.hidden_channels, r.parameters, r.edges, int(r.peak_memory_bytes)))
+            o = (r.num_layers, r.hidden_channels, r.parameters, r.edges, int(r.peak_memory_bytes))
+            if o not in self.obs: self.obs.append(o)
         elif r.status == 'oom' and r.error and 'not run' not in r.error:
             k = (r.num_layers, r.hidden_channels)
             self.fails[k] = min(self.fails.get(k, math.inf), r.edges)
@@ -115,10 +116,12 @@ def find_max_batch(prober, # a `Prober` or `SimulatedProber`
                    max_step_seconds:float|None=None, # stage limit for pruning
                    tolerance:float=0.05, # stop when the model's edge is within this fraction of a verified batch
                    max_probes:int=8, # safety bound per configuration
-                   stage:str|None=None, on_probe=None # callback(ProbeResult) after each probe
+                   stage:str|None=None, on_probe=None, # callback(ProbeResult) after each probe
+                   cap:int|None=None # search at most this batch (default: the dataset size), e.g. a time limit's batch
                   ) -> EdgeResult:
-    "The largest batch of (L, C) whose worst-case step fits `prober.usable`, found by jump → verify → refine."
-    P, usable, cap, worst = prober.parameters(L, C), prober.usable, prober.max_batch, prober.worst
+    "The largest batch of (L, C) (≤ `cap`) whose worst-case step fits `prober.usable`, found by jump → verify → refine."
+    P, usable, worst = prober.parameters(L, C), prober.usable, prober.worst
+    cap = prober.max_batch if cap is None else max(1, min(int(cap), prober.max_batch))
     mm.capacity = prober.device.budget
     lo, hi, best, probes = 0, cap + 1, None, []
     first = mm.n == 0
@@ -138,9 +141,9 @@ def find_max_batch(prober, # a `Prober` or `SimulatedProber`
         if lo and edge <= max(lo, math.floor(lo * (1 + tolerance))): break
         b = _next_batch(mm, L, C, P, worst, usable, cap, lo, hi, False)
         if b <= lo: break
-    edge = mm.max_batch(L, C, P, worst, usable, cap)
+    edge = mm.max_batch(L, C, P, worst, usable, prober.max_batch)
     if lo == 0: return EdgeResult(L, C, 0, 'oom', None, probes, predicted_edge=edge, error='no verified batch size')
-    return EdgeResult(L, C, lo, 'ok', best, probes, capped=lo >= cap, predicted_edge=edge)
+    return EdgeResult(L, C, lo, 'ok', best, probes, capped=lo >= prober.max_batch, predicted_edge=edge)
 
 # %% ../../nbs/42_optimize.memory.ipynb #00000013
 def max_atoms_per_batch(mm:MemoryModel, L:int, C:int, params:int, usable:float, density:float|None) -> int|None:
