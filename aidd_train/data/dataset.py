@@ -24,8 +24,8 @@ from .structure import DataError, load_complex
 from .graph import complex_to_graph, save_graph, load_graph
 
 # %% auto #0
-__all__ = ['log', 'PROCESSING_VERSION', 'PACK_FORMAT', 'find_complex_dirs', 'find_index', 'code_version', 'cache_key',
-           'fingerprint', 'process_dataset', 'read_manifest', 'load_graphs']
+__all__ = ['log', 'PROCESSING_VERSION', 'SPLIT_FIELDS', 'PACK_FORMAT', 'find_complex_dirs', 'find_index', 'code_version',
+           'processing_hash', 'cache_key', 'fingerprint', 'process_dataset', 'read_manifest', 'load_graphs']
 
 # %% ../../nbs/13_data.dataset.ipynb #00000006
 log = get_logger('data.dataset')
@@ -60,7 +60,7 @@ def find_complex_dirs(root,            # PDBbind root
 
 _INDEX_RANK = (('general_pl', 5), ('refined', 4), ('index', 3), ('.lst', 3), ('coreset', 2))
 
-def find_index(root, max_depth:int=2):
+def find_index(root, max_depth:int=3):
     "The most likely label file under `root` (`INDEX_*`, `*.lst`, `CoreSet.dat`; the general index preferred), or None."
     cands = []
     for depth, e in _scan_levels(root, max_depth, descend=lambda e: e.is_dir() and not is_pdb_code(e.name) and not e.name.startswith('.')):
@@ -80,9 +80,15 @@ def code_version() -> str:
     for m in (_labels_mod, _structure_mod, _graph_mod): h.update(Path(m.__file__).read_bytes())
     return f'p{PROCESSING_VERSION}-{h.hexdigest()[:8]}'
 
+SPLIT_FIELDS = ('split', 'val_fraction', 'test_fraction', 'split_seed', 'test_year', 'val_year', 'test_ids', 'val_ids')
+
+def processing_hash(cfg:DataConfig) -> str:
+    "`config_hash` of the fields that change how graphs are built (the split settings are left out: they do not)."
+    return config_hash({k: v for k, v in Config(data=cfg).to_dict()['data'].items() if k not in SPLIT_FIELDS})
+
 def cache_key(cfg:DataConfig) -> str:
     "Folder name under `OUT/graphs/` for this config and code."
-    return f'{config_hash(cfg)[:10]}-{code_version()}'
+    return f'{processing_hash(cfg)[:10]}-{code_version()}'
 
 def fingerprint(folder, rec:LabelRecord) -> str:
     "Hash of a complex folder's files (name, size, mtime) and its label: a cached result is reused only if it matches."
@@ -236,7 +242,7 @@ def _open_cache(out:Path, cfg:DataConfig) -> tuple[str, Path, dict|None]:
     try: prev = read_json(out/'manifest.json') if (out/'manifest.json').exists() else None
     except ValueError: prev = None   # unreadable manifest: treat as a first run
     if prev is not None and prev.get('cache_key') != key:
-        what = 'data config' if prev.get('config_hash') != config_hash(cfg) else 'processing code'
+        what = 'data config' if prev.get('config_hash') != processing_hash(cfg) else 'processing code'
         log.warning(f"{what} changed since the last run in {out} ({prev.get('cache_key')} → {key}); processing into graphs/{key} (the old cache is kept)")
     return key, cache, prev
 
@@ -307,7 +313,7 @@ def _manifest(cfg:DataConfig, key:str, prev:dict|None, root:Path, index_name:str
     for _, s, _ in frows: by_stage[s] = by_stage.get(s, 0) + 1
     atoms = np.array([results[c]['n_atoms'] for c in ok] or [0]); edges = np.array([results[c]['n_edges'] for c in ok] or [0])
     return dict(
-        version=aidd_train.__version__, code_version=code_version(), config_hash=config_hash(cfg), cache_key=key,
+        version=aidd_train.__version__, code_version=code_version(), config_hash=processing_hash(cfg), cache_key=key,
         cache_dir=f'graphs/{key}', data_config=_config_dict(cfg), root=str(root), index=index_name,
         index_format=labels.fmt, n_index_records=len(labels), n_complex_dirs=len(dirs),
         n_ok=len(ok), n_failed=sum(s != 'filter' for _, s, _ in frows), n_excluded=by_stage.get('filter', 0),
@@ -372,8 +378,8 @@ def load_graphs(out,                      # a folder written by `process_dataset
     out = Path(out); m = read_manifest(out)
     if cfg is not None:
         cfg = cfg.data if isinstance(cfg, Config) else cfg
-        if config_hash(cfg) != m['config_hash']:
-            raise ValueError(f"{out} was processed with data config {m['config_hash']}, not {config_hash(cfg)}: re-run aidd_process with this config")
+        if processing_hash(cfg) != m['config_hash']:
+            raise ValueError(f"{out} was processed with data config {m['config_hash']}, not {processing_hash(cfg)}: re-run aidd_process with this config")
     ok = [r['pdb_code'] for r in read_csv(out/'labels.csv')]
     if codes is not None:
         want = {str(c).lower() for c in codes}; ok = [c for c in ok if c in want]

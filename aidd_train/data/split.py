@@ -4,7 +4,7 @@
 
 # %% ../../nbs/14_data.split.ipynb #00000002
 from __future__ import annotations
-import csv, io
+
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -18,11 +18,14 @@ __all__ = ['log', 'read_ids', 'make_splits']
 
 # %% ../../nbs/14_data.split.ipynb #00000009
 def read_ids(spec) -> list:
-    "PDB codes from a file (CSV/text, first column, header optional) or a comma-separated string."
+    "PDB codes from a file (first column: CSV, or whitespace-separated such as CASF's `CoreSet.dat`; header and `#` lines skipped) or a comma-separated string."
     if spec is None: return []
     p = Path(str(spec))
     if p.is_file():
-        codes = [row[0].strip().lower() for row in csv.reader(io.StringIO(p.read_text(encoding='utf-8', errors='replace'))) if row]
+        codes = []
+        for line in p.read_text(encoding='utf-8', errors='replace').splitlines():
+            tok = line.strip().replace(',', ' ').replace('\t', ' ').split()
+            if tok and not tok[0].startswith('#'): codes.append(tok[0].lower())
         return [c for c in codes if is_pdb_code(c)]
     parts = [s.strip().lower() for s in str(spec).split(',') if s.strip()]
     bad = [s for s in parts if not is_pdb_code(s)]
@@ -66,17 +69,20 @@ def _split_year(codes, cfg, rng, info, records, out):
     if missing: log.warning(f'{len(missing)} complexes have no year and go to train: {missing[:5]}…'); info['no_year'] = len(missing)
     test = [c for c in codes if yrs.get(c, 0) >= cfg.test_year]
     if cfg.val_year is None:
-        val, train = _carve_val([c for c in codes if c not in set(test)], cfg, rng)
+        ts = set(test)
+        val, train = _carve_val([c for c in codes if c not in ts], cfg, rng)
         return train, val, test
     val = [c for c in codes if cfg.val_year <= yrs.get(c, 0) < cfg.test_year]
-    return [c for c in codes if c not in set(test) | set(val)], val, test
+    tv = set(test) | set(val)
+    return [c for c in codes if c not in tv], val, test
 
 def _split_ids(codes, cfg, rng, info, records, out):
     want_t = set(read_ids(cfg.test_ids))
     test = [c for c in codes if c in want_t]
     info.update(test_ids_listed=len(want_t), test_ids_found=len(test))
     if len(test) < len(want_t): log.warning(f'{len(want_t) - len(test)} of {len(want_t)} test ids are not in the dataset')
-    rest = [c for c in codes if c not in set(test)]
+    ts = set(test)
+    rest = [c for c in codes if c not in ts]
     if not cfg.val_ids:
         val, train = _carve_val(rest, cfg, rng)
         return train, val, test
