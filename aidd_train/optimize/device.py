@@ -78,14 +78,15 @@ import contextlib, sys
 
 @contextlib.contextmanager
 def _quiet_stderr():
-    "Silence the C-level stderr (the profiler's kineto back end prints a line at every start and stop)."
-    try: fd = sys.stderr.fileno()
-    except (AttributeError, ValueError, OSError): yield; return      # no real fd (e.g. a notebook's captured stream)
-    sys.stderr.flush(); saved = os.dup(fd); null = os.open(os.devnull, os.O_WRONLY)
+    "Silence file descriptor 2 (the profiler's kineto back end prints a line at every start and stop, below Python)."
+    try: sys.stderr.flush()
+    except (AttributeError, ValueError, OSError): pass
+    try: saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError: yield; return
     try:
-        os.dup2(null, fd); yield
+        os.dup2(null, 2); yield
     finally:
-        os.dup2(saved, fd); os.close(saved); os.close(null)
+        os.dup2(saved, 2); os.close(saved); os.close(null)
 
 def cpu_step_peak(fn):
     "Run `fn()` under the PyTorch profiler; return `(result, peak bytes the CPU allocator held during fn above its start)`."

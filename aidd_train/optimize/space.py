@@ -51,9 +51,9 @@ def _scaled(layers, channels, usable:int, heads:int, notes:list) -> tuple:
     if usable >= 32 * GiB:
         cs += [_r8(cs[-1] * 1.5, heads), _r8(cs[-1] * 2, heads)]; ls += [min(16, ls[-1] + 2), min(16, ls[-1] + 4)]
         notes.append(f'device ≥ 32 GiB usable: added channels {cs[-2:]} and layers {ls[-2:]}')
-    elif usable < 4 * GiB:
+    elif usable < GiB // 2:
         cs = [_r8(cs[0] / 2, heads)] + cs; ls = [max(1, ls[0] - 1)] + ls
-        notes.append(f'device < 4 GiB usable: added channels {cs[0]} and layers {ls[0]}')
+        notes.append(f'device < 0.5 GiB usable: added channels {cs[0]} and layers {ls[0]}')
     return tuple(sorted(set(ls))), tuple(sorted(set(cs)))
 
 def stage_space(stage:str, # prototyping | validation | production | smoke_test

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000002
 from __future__ import annotations
-import copy, math, time
+import copy, math, os, time
 import numpy as np
 from dataclasses import dataclass, asdict
 from scipy.stats import norm
@@ -363,6 +363,10 @@ def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, o
     return prof
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000014
+def _load():
+    try: return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError): return None
+
 def optimize_hardware(data_dir, # processed folder (from aidd_process)
                       cfg:Config|None=None, # model/train settings of the runs to come + the `optimize` section
                       out=None, # where to write the profile (reused when it matches); None: not written
@@ -394,8 +398,14 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
     _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} ({prober.device.budget_source}), "
               f"usable {format_bytes(prober.usable)}; data {len(graphs)} complexes, heaviest {prof['data']['worst_case_code']} "
               f"({prof['data']['worst_case_edges']:,} edges)")
+    la = _load()
+    prof['conditions'] = dict(load_average_start=la, cpu_count=os.cpu_count())
+    if la is not None and la > (os.cpu_count() or 1) * 0.75 and prober.device.kind == 'cpu':
+        _log.warning(f'the machine is busy (load average {la:.1f} on {os.cpu_count()} CPUs): step times measured now '
+                     f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
     try:
         run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse)
+        prof['conditions']['load_average_end'] = _load()
     except KeyboardInterrupt:
         prof['interrupted'] = True
         prof['notes'].append('interrupted (Ctrl-C): the stages above are complete; re-run to finish the others')

@@ -1,0 +1,252 @@
+"""The hardware optimizer, measured on the real CPU with real ViSNet probes on toy50's worst-case batches.
+
+Three questions, answered side by side in one run (the machine is noisy: ratios within a run are what count):
+
+1. **Probes to the batch-size edge**: ours (`optimize.memory.find_max_batch`, cold: a fresh memory model per
+   configuration; warm: one model shared in order, as in a stage search) against faithful re-implementations of
+   Lightning's `BatchSizeFinder` modes `power` and `binsearch` (init_val 2; `pytorch_lightning/tuner/batch_size_scaling.py`)
+   and Accelerate's `find_executable_batch_size` (start 128, halve on failure; `accelerate/utils/memory.py`). All
+   strategies query the same oracle: the real probe of (layers, channels, batch) under a CPU memory budget (over the
+   usable budget = out of memory), memoised — the allocator peak is repeatable to the byte, so a second strategy
+   asking the same point gets the same answer without a second measurement. A batch that the memory model predicts
+   above 2× the budget is counted as an OOM probe without being run (on a CPU it would not raise: it would take the
+   machine down). The true edge is the largest batch that fits, from the oracle.
+2. **Cycle time**: the optimizer's predicted cycle (mean of `timing_steps` representative steps × cycle batches) against
+   a measured cycle: the training loop's own `train_epoch` over `--cycle-batches` real shuffled batches.
+3. **Bayesian vs exhaustive** on a stage: the whole prototyping grid is evaluated once with real probes (exhaustive,
+   smallest first); then `BayesSearch` is replayed over those evaluations with several seeds, counting evaluations
+   until it reaches the configuration the exhaustive search chose.
+
+    python bench/bench_optimizer.py [--root tests/data/toy50] [--parts edge,cycle,search] [--out bench/results/optimizer_toy50.json]
+"""
+from __future__ import annotations
+import argparse, json, os, platform, statistics, sys, tempfile, time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load(root, cache):
+    from aidd_train.data.dataset import process_dataset, load_graphs, read_manifest
+    process_dataset(root, cache)
+    return load_graphs(cache), read_manifest(cache)
+
+
+class Oracle:
+    "Real probes (memory only), memoised; a prediction above `refuse` × budget is an OOM without a run."
+    def __init__(self, graphs, budget, refuse=2.0):
+        from aidd_train.config import Config
+        from aidd_train.optimize.device import CPUDevice
+        from aidd_train.optimize.probe import Prober
+        from aidd_train.optimize.memory import MemoryModel
+        self.pr = Prober(graphs, Config(), CPUDevice(budget), margin=0.9)
+        self.mm, self.cache, self.refuse, self.runs = MemoryModel(), {}, refuse, 0
+        self.usable, self.worst, self.max_batch, self.device = self.pr.usable, self.pr.worst, self.pr.max_batch, self.pr.device
+    def parameters(self, L, C): return self.pr.parameters(L, C)
+    def fits(self, L, C, b):
+        from aidd_train.optimize.probe import ProbeResult
+        k = (L, C, b)
+        if k not in self.cache:
+            pred = self.mm.predict(L, C, self.parameters(L, C), self.worst.edges(b)) if self.mm.n >= 2 else None
+            if pred is not None and pred > self.refuse * self.pr.device.budget:
+                r = ProbeResult(L, C, b, 'oom', error='predicted far above the budget: not run', edges=self.worst.edges(b))
+            else:
+                r = self.pr.probe(L, C, b, timed_steps=0); self.runs += 1; self.mm.add(r)
+            self.cache[k] = r
+        return self.cache[k]
+    def probe(self, L, C, bs, timed_steps=0, max_step_seconds=None, predicted=None, stage=None):
+        return self.fits(L, C, bs)
+
+
+def _adjust(size, oracle, factor=None, value=None):
+    "Lightning's _adjust_batch_size: scale or set, never above the dataset size; returns (new, changed)."
+    new = int(size * factor) if factor is not None else int(value)
+    new = max(1, min(new, oracle.max_batch))
+    return new, new != size
+
+def lightning_power(oracle, L, C, init=2, max_trials=25):
+    "Lightning `_run_power_scaling`: double after a success, halve after a failure; stop at the first failure after a success."
+    size, n, any_success = init, 0, False
+    for _ in range(max_trials):
+        n += 1
+        if oracle.fits(L, C, size).ok:
+            new, changed = _adjust(size, oracle, factor=2.0); any_success = True
+            if not changed: return size, n
+            size = new
+        else:
+            size, _ = _adjust(size, oracle, factor=0.5)
+            if any_success: break
+    return size, n
+
+def lightning_binsearch(oracle, L, C, init=2, max_trials=25):
+    "Lightning `_run_binary_scaling`: double until a failure, then bisect between the last success and the failure."
+    size, low, high, n, count = init, 1, None, 0, 0
+    while True:
+        n += 1
+        if oracle.fits(L, C, size).ok:
+            count += 1
+            if count > max_trials: break
+            low = size
+            if high:
+                if high - low <= 1: break
+                size, changed = _adjust(size, oracle, value=(high + low) // 2)
+            else: size, changed = _adjust(size, oracle, factor=2.0)
+            if not changed: break
+        else:
+            high = size
+            size, _ = _adjust(size, oracle, value=(high + low) // 2)
+            if high - low <= 1: break
+    return size, n
+
+def accelerate(oracle, L, C, start=128):
+    "Accelerate `find_executable_batch_size`: start at 128, halve after every out-of-memory failure."
+    n, bs = 0, start
+    while bs >= 1:
+        n += 1
+        if oracle.fits(L, C, min(bs, oracle.max_batch)).ok: return min(bs, oracle.max_batch), n
+        bs //= 2
+    return 0, n
+
+
+def true_edge(oracle, L, C):
+    b = 0
+    while b < oracle.max_batch and oracle.fits(L, C, b + 1).ok: b += 1
+    return b
+
+
+def part_edge(graphs, scenarios):
+    from aidd_train.optimize.memory import MemoryModel, find_max_batch
+    rows, budgets = [], sorted({b for _, _, b in scenarios})
+    oracles = {b: Oracle(graphs, b) for b in budgets}
+    warm = {b: MemoryModel() for b in budgets}
+    for L, C, b in scenarios:
+        o = oracles[b]
+        edge = true_edge(o, L, C)
+        res = {'config': [L, C], 'budget': b, 'true_edge': edge}
+        for name, f in (('lightning_power', lambda: lightning_power(o, L, C)),
+                        ('lightning_binsearch', lambda: lightning_binsearch(o, L, C)),
+                        ('accelerate_halving', lambda: accelerate(o, L, C))):
+            bs, n = f(); res[name] = {'found': bs, 'probes': n}
+        for name, mm in (('ours_cold', MemoryModel()), ('ours_warm', warm[b])):
+            er = find_max_batch(o, mm, L, C, timed_steps=0)
+            res[name] = {'found': er.batch_size, 'probes': len(er.probes)}
+        rows.append(res)
+        print(f"({L},{C}) budget {b}: edge {edge} | " + ' | '.join(f"{k} {v['found']}/{v['probes']}" for k, v in res.items()
+                                                                       if isinstance(v, dict)), flush=True)
+    summary = {}
+    for k in ('lightning_power', 'lightning_binsearch', 'accelerate_halving', 'ours_cold', 'ours_warm'):
+        summary[k] = {'mean_probes': statistics.mean(r[k]['probes'] for r in rows),
+                      'found_exact': sum(r[k]['found'] == r['true_edge'] for r in rows),
+                      'within_5pct': sum(r[k]['found'] >= 0.95 * r['true_edge'] and r[k]['found'] <= r['true_edge'] for r in rows),
+                      'above_edge': sum(r[k]['found'] > r['true_edge'] for r in rows),
+                      'mean_found_over_edge': statistics.mean(r[k]['found'] / r['true_edge'] for r in rows if r['true_edge'])}
+    return {'scenarios': rows, 'summary': summary, 'real_probes_run': sum(o.runs for o in oracles.values())}
+
+
+def part_cycle(graphs, configs, cycle_batches, timing_steps):
+    import torch
+    from aidd_train.config import Config
+    from aidd_train.optimize.device import CPUDevice
+    from aidd_train.optimize.probe import Prober
+    from aidd_train.data.loader import make_loader
+    from aidd_train.train.loop import train_epoch, EpochState
+    pr, rows = Prober(graphs, Config(), CPUDevice('8GiB')), []
+    for L, C, bs in configs:
+        ts = pr.time_steps(L, C, bs, timing_steps)
+        pred = cycle_batches * sum(ts) / len(ts)
+        model, opt, scaler = pr._build(L, C)
+        loader = make_loader(graphs, bs, shuffle=True, seed=123, drop_last=True)
+        done, t0, epoch = 0, time.perf_counter(), 0
+        while done < cycle_batches:
+            st = train_epoch(model, loader, opt, scaler, pr.cfg.train, 'cpu', state=EpochState(epoch=epoch),
+                             n_batches=min(len(loader), cycle_batches - done), precision='fp32')
+            done += st.batch; epoch += 1
+        meas = time.perf_counter() - t0
+        model = opt = None; pr.device.free()
+        rows.append({'config': [L, C, bs], 'timing_steps': timing_steps, 'cycle_batches': cycle_batches,
+                     'predicted_s': pred, 'measured_s': meas, 'error_pct': 100 * (pred / meas - 1)})
+        print(f'cycle ({L},{C}) bs {bs}: predicted {pred:.1f} s from {timing_steps} steps, measured {meas:.1f} s '
+              f'over {cycle_batches} batches → {100 * (pred / meas - 1):+.1f} %', flush=True)
+    return {'configs': rows, 'max_abs_error_pct': max(abs(r['error_pct']) for r in rows)}
+
+
+def part_search(graphs, manifest, budget, seeds):
+    from aidd_train.config import Config
+    from aidd_train.optimize.device import CPUDevice
+    from aidd_train.optimize.probe import Prober
+    from aidd_train.optimize.memory import MemoryModel
+    from aidd_train.optimize.space import stage_space, candidates, stage_window
+    from aidd_train.optimize.search import BayesSearch
+    from aidd_train.optimize.stages import CachedProber, TimeModel, evaluate_config, select
+    cfg = Config().updated({'optimize.memory_budget': budget})
+    ocfg = cfg.optimize
+    pr = CachedProber(Prober(graphs, cfg, CPUDevice(budget), ocfg.memory_margin))
+    mm, tm = MemoryModel(), TimeModel()
+    space = stage_space('prototyping', ocfg, cfg.model, pr.usable, len(graphs))
+    pts, window = candidates(space, cfg.model, pr.parameters), stage_window('prototyping', ocfg)
+    t0 = time.perf_counter()
+    full = BayesSearch(pts, len(pts), window, exhaustive=True)
+    while (p := full.ask()) is not None: full.tell(p, evaluate_config(pr, mm, *p, 'prototyping', ocfg, None, tm))
+    t_ex = time.perf_counter() - t0
+    best, note = select('prototyping', full.history, window)
+    evals = {e.point: e for e in full.history}
+    order = [e.point for e in full.history] + list(full.skipped)
+    rank = order.index(best.point) + 1
+    at = []
+    for s in seeds:
+        bo = BayesSearch(pts, len(pts), window, n_initial=ocfg.n_initial_points, seed=s, exhaustive=False)
+        k = None
+        while (p := bo.ask()) is not None:
+            import copy
+            ev = copy.deepcopy(evals[p]) if p in evals else None
+            if ev is None:
+                from aidd_train.optimize.search import Evaluation
+                ev = Evaluation(*p, 'skipped', reason=full.skipped.get(p))
+            bo.tell(p, ev)
+            if p == best.point: k = len(bo.history); break
+        at.append(k)
+    print(f'search: exhaustive evaluated {len(full.history)} of {len(pts)} (took {t_ex:.0f} s, {len(pr.new)} probes), '
+          f'best {best.point} at rank {rank}; Bayesian reached it after {at} evaluations', flush=True)
+    return {'grid': len(pts), 'exhaustive_evaluations': len(full.history), 'exhaustive_seconds': t_ex,
+            'exhaustive_probes': len(pr.new), 'best': list(best.point), 'exhaustive_rank_of_best': rank,
+            'bayesian_evaluations_to_best': at, 'bayesian_median': statistics.median([a for a in at if a] or [0])}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--root', default=str(REPO/'tests'/'data'/'toy50'))
+    ap.add_argument('--parts', default='edge,cycle,search')
+    ap.add_argument('--cycle-batches', type=int, default=60)
+    ap.add_argument('--timing-steps', type=int, default=10)
+    ap.add_argument('--out', default=str(REPO/'bench'/'results'/'optimizer_toy50.json'))
+    a = ap.parse_args()
+    os.environ.setdefault('AIDD_NO_PROGRESS', '1')
+    import torch
+    cache = Path(tempfile.gettempdir())/'aidd_bench_opt_toy50'
+    graphs, manifest = load(a.root, cache)
+    res = {'date': str(date.today()), 'machine': f'{platform.machine()}, {os.cpu_count()} cores', 'torch': torch.__version__,
+           'load_average_start': os.getloadavg(), 'root': a.root, 'n_complexes': len(graphs)}
+    t0 = time.perf_counter()
+    parts = a.parts.split(',')
+    if 'edge' in parts:
+        scen = [(2, 32, '512MiB'), (2, 32, '1GiB'), (2, 32, '2GiB'), (3, 64, '1GiB'), (3, 64, '2GiB'), (3, 64, '3GiB'),
+                (4, 128, '2GiB'), (4, 128, '3GiB')]
+        res['edge'] = part_edge(graphs, scen)
+    if 'cycle' in parts:
+        res['cycle'] = part_cycle(graphs, [(2, 32, 8), (3, 64, 4)], a.cycle_batches, a.timing_steps)
+    if 'search' in parts:
+        res['search'] = part_search(graphs, manifest, '2GB', seeds=range(5))
+    res['seconds'] = time.perf_counter() - t0; res['load_average_end'] = os.getloadavg()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=1, default=str))
+    if 'edge' in res:
+        print('\nprobes to the edge (mean over scenarios), found exactly / within 5 % / above the edge:')
+        for k, v in res['edge']['summary'].items():
+            print(f"  {k:20s} {v['mean_probes']:.2f} probes, {v['found_exact']}/{len(res['edge']['scenarios'])} exact, "
+                  f"{v['within_5pct']} within 5 %, {v['above_edge']} above, mean found/edge {v['mean_found_over_edge']:.2f}")
+    print(f"wrote {a.out} ({res['seconds']:.0f} s)")
+
+
+if __name__ == '__main__':
+    main()
