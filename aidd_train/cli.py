@@ -61,7 +61,9 @@ def console_script(prog:str):
             if missing: p.error(f"the following arguments are required: {', '.join(missing)}")
             try: func(**args)
             except KeyboardInterrupt: print(f"{prog}: interrupted", file=sys.stderr); return 130
-            except user_errors() as e: _fail(prog, e)
+            except user_errors() as e:
+                _log.debug(f"{prog} stopped on bad input", exc_info=True)   # the traceback, for a run's log file
+                _fail(prog, e)
             return 0
         return _cli
     return deco
