@@ -8,7 +8,7 @@
 4. `mkdocs build` with mkdocs-jupyter renders one page per notebook into _site/.
 Usage: python docs/build.py [--no-exec]   (exit 1 if a notebook fails to execute; the site is still written)
 """
-import json, os, shutil, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +20,7 @@ def _directives(src):
 
 def _skip_flags():
     from nbdev.config import get_config
-    flags = get_config(cfg_name='settings.ini', path=ROOT).tst_flags.split('|')
+    flags = re.split(r'[|\s]+', get_config(cfg_name='settings.ini', path=ROOT).tst_flags)   # 'slow|gpu' or 'slow gpu'
     force = os.environ.get('AIDD_TEST_FLAGS', '').split()
     return {f for f in flags if f and f not in force}
 

@@ -3,7 +3,7 @@
 Wraps `nbdev.test.test_nb`, so nbdev's skip flags (`#| slow`, `#| gpu`, `#| notest`, `#| eval: false`)
 hold exactly as with `nbdev_test`. Set `AIDD_TEST_FLAGS="slow"` to also run the slow cells.
 """
-import os, time
+import os, re, time
 from pathlib import Path
 import pytest
 from nbdev import test as nbdev_test
@@ -23,7 +23,8 @@ def test_notebook(nb, monkeypatch):
     monkeypatch.chdir(nb.parent)           # notebooks run from their own folder, as in Jupyter
     monkeypatch.setenv('AIDD_NO_PROGRESS', '1')
     force = os.environ.get('AIDD_TEST_FLAGS', '').split()
-    skip = [f for f in get_config(cfg_name='settings.ini', path=ROOT).tst_flags.split('|') if f and f not in force]
+    flags = re.split(r'[|\s]+', get_config(cfg_name='settings.ini', path=ROOT).tst_flags)   # 'slow|gpu' or 'slow gpu'
+    skip = [f for f in flags if f and f not in force]
     if 'gpu' in skip and _has_cuda(): skip.remove('gpu')   # GPU cells run where a GPU is present
     start = time.time()
     ok, _ = nbdev_test.test_nb(nb, skip_flags=skip, force_flags=force, do_print=False, basepath=str(ROOT))
