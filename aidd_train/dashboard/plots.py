@@ -199,6 +199,7 @@ def memory_panel(ax, prof, stage:str|None=None, x:str='edges', colors:dict|None=
         xs = xs / 1e3 if x == 'edges' else xs
         ax.plot(xs, ys / scale, color=colors.get((L, C)), lw=1, alpha=0.8, label=f'L={L} C={C}')
         for p in mine:
+            if p['peak_memory_bytes'] is None and p['status'] != 'oom': continue      # an error without a reading: nothing to place
             y = p['peak_memory_bytes'] if p['peak_memory_bytes'] is not None else (budget or usable or 0)
             ax.scatter(p['edges'] / 1e3 if x == 'edges' else p['batch_size'], y / scale, color=colors.get((L, C)),
                        marker=STATUS.get(p['status'], STATUS['error'])['marker'], s=42, edgecolor='k', lw=0.6, zorder=3)
