@@ -107,6 +107,7 @@ class TimeModel:
             else: hi = mid - 1
         return max(lo, 1)
 
+# %% ../../nbs/46_optimize.stages.ipynb #0000000c
 def fit_batch_to_time(prober, L:int, C:int, timed:list, upper:int, max_step:float, ocfg:OptimizeConfig,
                       stage:str|None=None, on_probe=None, max_probes:int=3) -> tuple:
     "Largest batch ≤ `upper` whose representative step stays within `max_step` s: (ProbeResult or None, new probes)."
@@ -132,6 +133,7 @@ def fit_batch_to_time(prober, L:int, C:int, timed:list, upper:int, max_step:floa
         if r.status == 'error': break
     return best, probes
 
+# %% ../../nbs/46_optimize.stages.ipynb #0000000f
 def evaluate_config(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:OptimizeConfig, on_probe=None,
                     tm:TimeModel|None=None) -> Evaluation:
     "Largest batch of (L, C) that fits memory (and, in a windowed stage, keeps the cycle under the window's upper edge)."
@@ -178,7 +180,7 @@ def evaluate_config(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:Optimi
     if status == 'ok': ev.max_atoms_per_batch = max_atoms_per_batch(mm, L, C, P, prober.usable, prober.worst.density)
     return ev
 
-# %% ../../nbs/46_optimize.stages.ipynb #0000000a
+# %% ../../nbs/46_optimize.stages.ipynb #00000011
 def select(stage:str, history:list, window) -> tuple:
     "(chosen Evaluation or None, note): the stage's rule over its evaluations (see the table above)."
     ok = [e for e in history if e.status == 'ok' and e.batch_size > 0]
@@ -197,7 +199,7 @@ def select(stage:str, history:list, window) -> tuple:
                    f'has a shorter cycle (memory-bound on this device); took the one closest from below ({e.cycle_minutes:.1f} min)')
     return None, f'every configuration that fits memory has a cycle longer than {window[1]:g} min (the upper edge is hard)'
 
-# %% ../../nbs/46_optimize.stages.ipynb #0000000d
+# %% ../../nbs/46_optimize.stages.ipynb #00000014
 @dataclass
 class StageResult:
     "One stage's answer (the `stages` entries of a hardware profile)."
@@ -225,7 +227,7 @@ class StageResult:
     def to_profile(self) -> dict:
         d = asdict(self); d.pop('stage'); return d
 
-# %% ../../nbs/46_optimize.stages.ipynb #0000000e
+# %% ../../nbs/46_optimize.stages.ipynb #00000015
 def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, window) -> tuple:
     "Re-time `ev` at its batch with `timing_steps` steps: (step seconds, cycle minutes, samples/s, steps timed)."
     ts = prober.time_steps(ev.num_layers, ev.hidden_channels, ev.batch_size, ocfg.timing_steps)
@@ -261,7 +263,7 @@ def finish_stage(stage, history:list, prober, ocfg, window, n_probes:int, mode:s
         return res
     return None
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000010
+# %% ../../nbs/46_optimize.stages.ipynb #00000017
 def run_search_stage(stage:str, prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None):
     "Bayesian (or exhaustive) search of a prototyping/validation space; returns (StageResult or None, BayesSearch)."
     window = stage_window(stage, ocfg)
@@ -299,7 +301,7 @@ def run_production(prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_pr
         if ev.status == 'ok': break
     return finish_stage('production', search.history, prober, ocfg, None, len(prober.new) - n0, 'largest-first'), search
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000012
+# %% ../../nbs/46_optimize.stages.ipynb #00000019
 def smallest_check(prober, mm:MemoryModel, stages, ocfg:OptimizeConfig, model_cfg, on_probe=None) -> ProbeResult:
     "Probe the smallest configuration of the requested stages at batch 1; `BudgetTooSmall` if it does not fit."
     pts = [min(stage_space(s, ocfg, model_cfg, prober.usable, prober.max_batch).points()) for s in stages]
@@ -320,7 +322,7 @@ def _smoke_result(r:ProbeResult, prober, ocfg) -> StageResult:
                        rule=RULES['smoke_test'], n_timed_steps=r.n_timed_steps,
                        n_evaluations=1, n_probes=1, search_mode='single')
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000013
+# %% ../../nbs/46_optimize.stages.ipynb #0000001a
 def _search_record(search) -> dict:
     "What the dashboards need of a stage's search: history, skipped points, surrogate snapshot, best-so-far."
     rec = dict(mode='exhaustive' if search.exhaustive else 'bayesian', n_calls=search.n_calls,
@@ -362,7 +364,7 @@ def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, o
         if out is not None: write_profile(out, prof)
     return prof
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000014
+# %% ../../nbs/46_optimize.stages.ipynb #0000001b
 def _load():
     try: return round(os.getloadavg()[0], 2)
     except (OSError, AttributeError): return None
