@@ -24,7 +24,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python settings.ini setup.py
 	@$(BIN)/python -c "import torch" 2>/dev/null && echo "keeping installed torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')" \
 	  || $(BIN)/pip install --disable-pip-version-check "$(TORCH)"
-	$(BIN)/pip install --disable-pip-version-check -e ".[dev]" pyflakes
+	$(BIN)/pip install --disable-pip-version-check -e ".[dev]"
 	@touch $@
 
 install: $(STAMP)

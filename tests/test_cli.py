@@ -8,7 +8,7 @@ from aidd_train.config import sample_path, sample_index
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SCRIPTS = ('aidd_process', 'aidd_train', 'aidd_predict', 'aidd_demo')
+SCRIPTS = ('aidd_process', 'aidd_optimize', 'aidd_train', 'aidd_predict', 'aidd_demo')
 TINY = ('model:\n  hidden_channels: 16\n  num_layers: 1\n  num_heads: 2\n  num_rbf: 8\n'
         'train:\n  batch_size: 3\n  lr: 0.003\n  warmup_steps: 1\n  device: cpu\n'
         'data:\n  val_fraction: 0.2\n  test_fraction: 0.25\n')
@@ -84,6 +84,10 @@ def _bad_inputs(work):
         (['aidd_predict', '--checkpoint', work/'run'/'checkpoints'/'best.pt', '--root', work/'nope', '--out', new/'p.csv'],
          'folder of complexes not found'),
         (['aidd_demo', '--epochs', 'x'], "invalid int value: 'x'"),
+        (['aidd_optimize', '--data', work/'nope', '--out', new/'hp.json'], 'processed data folder not found'),
+        (['aidd_optimize', '--data', d, '--stages', 'prototyping,final', '--out', new/'hp.json'], "unknown stage(s) ['final']"),
+        (['aidd_optimize', '--data', d, '--memory-budget', 'lots', '--out', new/'hp.json'], 'cannot read memory size'),
+        (['aidd_optimize', '--data', d, '--n-calls', 0, '--out', new/'hp.json'], 'optimize.n_calls=0 is out of range'),
     ]
     import torch
     if not torch.cuda.is_available():
@@ -132,3 +136,37 @@ def test_demo(work):
     d = json.loads(r.stdout)
     assert (d['stopped'], d['epochs_run'], d['run_dir']) == ('completed', 1, str(work/'demo'/'run'))
     assert '1/3 processing the bundled sample' in r.stderr and (work/'demo'/'run'/'results.json').exists()
+
+OPT = ('optimize:\n  cycle_batches: 20\n  prototyping_minutes: 5\n  tolerance_minutes: 5\n  n_calls: 3\n  n_initial_points: 2\n'
+       '  probe_steps: 1\n  timing_steps: 2\n  prototyping_layers: [1, 2]\n  prototyping_channels: [16, 32]\n')
+
+def test_optimize_then_train(work):
+    "aidd_optimize on the CPU under a budget → a profile (+ picture, log); aidd_train --profile trains exactly its choice."
+    cfg = work/'tiny_opt.yaml'; cfg.write_text(TINY + OPT)
+    hp = work/'opt'/'hardware_profile.json'
+    r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '512MiB',
+            '--config', cfg, '--out', hp)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.startswith('aidd_optimize: ') and 'prototyping  layers' in r.stdout and '--profile' in r.stdout, r.stdout
+    assert hp.exists() and hp.with_suffix('.png').exists() and (hp.parent/'hardware_optimizer.log').exists()
+    prof = json.loads(hp.read_text()); st = prof['stages']['prototyping']
+    assert prof['probes'] and all(p['status'] in ('ok', 'oom', 'error', 'pruned') for p in prof['probes'])
+    assert st['peak_memory_bytes'] <= 0.9 * 512 * 2**20
+    r = run('aidd_train', '--data', work/'data', '--run-dir', work/'run_prof', '--config', cfg, '--profile', hp,
+            '--stage', 'prototyping', '--epochs', 1, '--json')
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((work/'run_prof'/'results.json').read_text())
+    got = (res['config']['model']['num_layers'], res['config']['model']['hidden_channels'], res['config']['train']['batch_size'])
+    assert got == (st['num_layers'], st['hidden_channels'], st['batch_size']), (got, st)
+    assert res['sources']['profile']['mismatch'] == [] and (work/'run_prof'/'curves.png').exists()
+    assert {'train_mean', 'ligand_size'} <= set(res['baselines'])
+    r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '512MiB',
+            '--config', cfg, '--out', hp, '--json')                       # same hardware, data, settings: reused
+    assert r.returncode == 0 and json.loads(r.stdout)['n_probes'] == len(prof['probes']), r.stderr[-2000:]
+
+def test_optimize_budget_too_small(work):
+    "A budget below the smallest model's need: exit 2, one line, no profile."
+    hp = work/'tiny_budget'/'hp.json'
+    r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '4MiB', '--out', hp)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "below the smallest model's need" in r.stderr and not hp.exists()

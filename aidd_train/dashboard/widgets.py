@@ -189,8 +189,8 @@ def on_probe(self:OptimizerDashboard, r):
 @patch
 def on_eval(self:OptimizerDashboard, stage:str, ev, search):
     "`optimize_hardware(on_eval=...)`: take the stage's search record (history, skipped, surrogate, best so far); redraw when due."
-    from aidd_train.optimize.stages import _search_record
-    self.live_search[stage] = _search_record(search)
+    from aidd_train.optimize.stages import search_record
+    self.live_search[stage] = search_record(search)
     if self._reload(): self.refresh()
     else: self._changed()
 

@@ -19,7 +19,7 @@ from .search import BayesSearch, Evaluation
 # %% auto #0
 __all__ = ['RULES', 'BudgetTooSmall', 'CachedProber', 'p_memory_fn', 'TimeModel', 'fit_batch_to_time', 'evaluate_config',
            'select', 'StageResult', 'finish_stage', 'run_search_stage', 'run_production', 'smallest_check',
-           'run_stages', 'optimize_hardware']
+           'search_record', 'run_stages', 'optimize_hardware']
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000006
 _log = get_logger('optimize.stages')
@@ -323,7 +323,7 @@ def _smoke_result(r:ProbeResult, prober, ocfg) -> StageResult:
                        n_evaluations=1, n_probes=1, search_mode='single')
 
 # %% ../../nbs/46_optimize.stages.ipynb #0000001a
-def _search_record(search) -> dict:
+def search_record(search) -> dict:
     "What the dashboards need of a stage's search: history, skipped points, surrogate snapshot, best-so-far."
     rec = dict(mode='exhaustive' if search.exhaustive else 'bayesian', n_calls=search.n_calls,
                window_minutes=list(search.window) if search.window else None, notes=getattr(search, 'notes', []),
@@ -334,7 +334,9 @@ def _search_record(search) -> dict:
     except Exception as e: rec['surrogate'], rec['surrogate_error'] = [], f'{type(e).__name__}: {e}'
     return rec
 
-def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, on_eval=None, reuse:bool=True) -> dict:
+def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, on_eval=None, reuse:bool=True,
+               announce=None # called once the smallest configuration is known to fit (the first progress lines)
+              ) -> dict:
     "Run `stages` (canonical order) into profile `prof`, sharing one memory model and probe cache; writes `out` after each."
     from aidd_train.optimize.profile import write_profile
     ocfg, mc = cfg.optimize, cfg.model
@@ -349,12 +351,13 @@ def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, o
     for s in [s for s in STAGES if s in stages and s not in todo]: _log.info(f'{s}: reused from {out} (same hardware, data and settings)')
     if not todo: return prof
     chk = smallest_check(cp, mm, todo, ocfg, mc, record)
+    if announce: announce()
     if 'smoke_test' in todo: prof['stages']['smoke_test'] = _smoke_result(chk, prober, ocfg).to_profile()
     for s in [s for s in todo if s != 'smoke_test']:
         t0 = time.perf_counter()
         run = run_production if s == 'production' else (lambda *a, **k: run_search_stage(s, *a, **k))
         res, search = run(cp, mm, ocfg, mc, on_probe=record, on_eval=on_eval, tm=tm)
-        prof['search'][s] = _search_record(search)
+        prof['search'][s] = search_record(search)
         prof.setdefault('timings', []).extend(cp.retimed); cp.retimed.clear()
         if res is None: prof['notes'].append(f'{s}: no configuration found — {select(s, search.history, stage_window(s, ocfg))[1]}')
         else: prof['stages'][s] = res.to_profile()
@@ -397,16 +400,17 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
     prof = new_profile(prober.device.info(), data_info(manifest, graphs), cfg)
     old = reusable_stages(out, prof['key']) if (reuse and out is not None) else {}
     for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
-    _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} ({prober.device.budget_source}), "
-              f"usable {format_bytes(prober.usable)}; data {len(graphs)} complexes, heaviest {prof['data']['worst_case_code']} "
-              f"({prof['data']['worst_case_edges']:,} edges)")
     la = _load()
     prof['conditions'] = dict(load_average_start=la, cpu_count=os.cpu_count())
-    if la is not None and la > (os.cpu_count() or 1) * 0.75 and prober.device.kind == 'cpu':
-        _log.warning(f'the machine is busy (load average {la:.1f} on {os.cpu_count()} CPUs): step times measured now '
-                     f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
+    def announce():                                  # after the budget check: a hopeless budget is one error line, no chatter
+        _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} ({prober.device.budget_source}), "
+                  f"usable {format_bytes(prober.usable)}; data {len(graphs)} complexes, heaviest {prof['data']['worst_case_code']} "
+                  f"({prof['data']['worst_case_edges']:,} edges)")
+        if la is not None and la > (os.cpu_count() or 1) * 0.75 and prober.device.kind == 'cpu':
+            _log.warning(f'the machine is busy (load average {la:.1f} on {os.cpu_count()} CPUs): step times measured now '
+                         f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
     try:
-        run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse)
+        run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse, announce)
         prof['conditions']['load_average_end'] = _load()
     except KeyboardInterrupt:
         prof['interrupted'] = True

@@ -13,17 +13,18 @@ from ..config import Config, ConfigError
 from ..io import read_csv, write_csv, write_json
 from ..log import get_logger, setup_logging
 from ..model import build_model, count_parameters, target_stats
-from ..data.dataset import load_graphs, read_manifest
+from ..data.dataset import SPLIT_FIELDS, load_graphs, read_manifest
 from ..data.split import make_splits
 from ..data.loader import AtomBudgetBatchSampler, EpochDataLoader, make_loader
 from .checkpoint import CheckpointError, CheckpointManager, load_checkpoint, rng_state, set_rng_state
 from .device import make_scaler, resolve_precision
+from .baselines import baseline_line, baseline_metrics
 from .loop import EpochState, TrainingDiverged, evaluate, train_epoch, unwrap
 from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_sampler,
                                           gather_objects, init_distributed, wrap_ddp)
 
 # %% auto #0
-__all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'SPLIT_FIELDS', 'warmup_steps_for', 'lr_factor',
+__all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'warmup_steps_for', 'lr_factor',
            'make_scheduler', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv',
            'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config', 'Trainer']
 
@@ -131,8 +132,6 @@ def config_diff(a:Config, b:Config) -> list:
     "Dotted keys whose values differ between two configs."
     da, db = a.to_dict(), b.to_dict()
     return [f'{s}.{k}' for s in da for k in da[s] if da[s][k] != db[s].get(k)]
-
-SPLIT_FIELDS = ('split', 'val_fraction', 'test_fraction', 'split_seed', 'test_year', 'val_year', 'test_ids', 'val_ids')
 
 def adopt_processing_config(cfg:Config, data_dir) -> Config:
     "`cfg` with the processing fields of `data` taken from the folder's manifest (how its graphs were really made)."
@@ -584,11 +583,14 @@ def finish(self:Trainer, eval_train:bool=False) -> dict:
         'data_dir': str(self.data_dir), 'config': c.to_dict(), **self.meta,
     }
     if eval_train: res['train'] = self.evaluate_split('train')
+    res['baselines'] = baseline_metrics(self.split_graphs['train'], {k: self.split_graphs[k] for k in ('val', 'test')})
     if self.is_main:
         write_json(self.run_dir/'results.json', res)
         if test: _log.info(f"test ({test['n']} complexes, best epoch {self.best['epoch']}): rmse {test['rmse']:.3f} "
                            f"mae {test['mae']:.3f} pearson {test['pearson']:.3f} spearman {test['spearman']:.3f} "
                            f"ci {test['ci']:.3f}")
+        for split in ('val', 'test'):
+            if res.get(split): _log.info('baselines, ' + baseline_line(res, split))
         _log.info(f"results: {self.run_dir/'results.json'}")
     if self.tb is not None: self.tb.close(); self.tb = None
     return res
