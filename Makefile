@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.aidd-installed
 
-.PHONY: demo test test-fast docs export clean-nbs readme install clean
+.PHONY: demo test test-fast docs export clean-nbs readme install clean browser
 .DEFAULT_GOAL := help
 
 help:
@@ -33,11 +33,22 @@ demo: $(STAMP)
 	$(BIN)/aidd_demo
 
 # CI time allows the slow cells (about 3 min more), so the README's test command runs them.
-test: $(STAMP)
+test: $(STAMP) browser
 	AIDD_NO_PROGRESS=1 AIDD_TEST_FLAGS=slow $(BIN)/pytest -ra --durations=15 tests
 
 test-fast: $(STAMP)
 	AIDD_NO_PROGRESS=1 $(BIN)/pytest -ra --durations=15 tests
+
+# Headless Chromium for tests/test_site.py (the docs site in a real browser). Installed from the distribution
+# when possible (root or passwordless sudo, apt-get); otherwise that test is skipped (AIDD_REQUIRE_BROWSER=1 fails it).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  S=$$([ "$$(id -u)" = 0 ] || echo sudo -n); export DEBIAN_FRONTEND=noninteractive; \
+	  $$S apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { $$S apt-get update -q >/dev/null 2>&1 && $$S apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
+	  echo "could not install chromium: tests/test_site.py will be skipped"; \
+	else echo "no chromium and no apt-get as root: tests/test_site.py will be skipped"; fi
 
 docs: $(STAMP)
 	$(BIN)/python docs/build.py
