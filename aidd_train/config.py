@@ -12,7 +12,7 @@ from .io import write_text, write_json
 
 # %% auto #0
 __all__ = ['ConfigError', 'DataConfig', 'ModelConfig', 'TrainConfig', 'OptimizeConfig', 'Config', 'save_config', 'load_config',
-           'config_hash', 'describe_config', 'sample_path', 'sample_index']
+           'config_hash', 'describe_config', 'sample_path', 'sample_index', 'sample_profile']
 
 # %% ../nbs/00_config.ipynb #00000006
 class ConfigError(ValueError):
@@ -273,3 +273,7 @@ def sample_path() -> Path:
 def sample_index() -> Path:
     "The bundled sample's INDEX file."
     return sample_path()/'INDEX_sample_PL_data.2019'
+
+def sample_profile() -> Path:
+    "A real hardware profile shipped with the package: toy50, all three stages, a 2 GB CPU budget (see its `SOURCE.md`)."
+    return Path(__file__).resolve().parent/'sample'/'profiles'/'toy50_cpu_2GB.json'

@@ -194,7 +194,7 @@ def on_eval(self:OptimizerDashboard, stage:str, ev, search):
     if self._reload(): self.refresh()
     else: self._changed()
 
-# %% ../../nbs/51_dashboard.widgets.ipynb #00000017
+# %% ../../nbs/51_dashboard.widgets.ipynb #00000019
 EPOCH_COLUMNS = [('epoch', 'epoch', '.0f'), ('phase', 'phase', ''), ('train loss', 'train_loss', '.4f'), ('train RMSE', 'train_rmse', '.3f'),
                  ('val RMSE', 'val_rmse', '.3f'), ('val Pearson', 'val_pearson', '.3f'), ('val Spearman', 'val_spearman', '.3f'),
                  ('lr', 'lr', '.2e'), ('best', lambda r: '★' if r.get('is_best') else '', '')]
@@ -220,7 +220,7 @@ class TrainingDashboard(Dashboard):
                              + (f"; best epoch {int(best[-1]['epoch'])}" if best else ''))
         self.table.value = html_table(list(reversed(rows)), EPOCH_COLUMNS)
 
-# %% ../../nbs/51_dashboard.widgets.ipynb #00000018
+# %% ../../nbs/51_dashboard.widgets.ipynb #0000001a
 @patch
 def on_epoch(self:TrainingDashboard, trainer, row:dict):
     "`Trainer(callbacks=[dash.on_epoch])`: add the epoch's row (replacing a resumed epoch), its time and the training-set size."
@@ -245,7 +245,7 @@ def finish(self:TrainingDashboard, run_dir=None):
     self.refresh(everything=True)
     return self
 
-# %% ../../nbs/51_dashboard.widgets.ipynb #0000001b
+# %% ../../nbs/51_dashboard.widgets.ipynb #0000001d
 class DataDashboard(Dashboard):
     "A processed folder: manifest summary, sizes / labels / failures figure, failures table filtered by processing step."
     names = ('overview',)
@@ -270,7 +270,7 @@ class DataDashboard(Dashboard):
                              + (f"<br>most frequent: {html.escape(fc[0][0])}: {html.escape(fc[0][1])} ({fc[0][2]}×)" if fc else ''))
         self.table.value = html_table(self.failures(), [('pdb_code', 'pdb_code', ''), ('step', 'stage', ''), ('reason', 'reason', '')])
 
-# %% ../../nbs/51_dashboard.widgets.ipynb #0000001e
+# %% ../../nbs/51_dashboard.widgets.ipynb #00000020
 def static_mode() -> bool:
     "True where widgets cannot render: no Jupyter kernel (docs builds, execnb, terminals), or AIDD_STATIC_FIGURES=1."
     env = os.environ.get('AIDD_STATIC_FIGURES')
