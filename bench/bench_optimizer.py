@@ -12,15 +12,18 @@ Three questions, answered side by side in one run (the machine is noisy: ratios 
    above 2× the budget is counted as an OOM probe without being run (on a CPU it would not raise: it would take the
    machine down). The true edge is the largest batch that fits, from the oracle.
 2. **Cycle time**: the optimizer's predicted cycle (mean of `timing_steps` representative steps × cycle batches) against
-   a measured cycle: the training loop's own `train_epoch` over `--cycle-batches` real shuffled batches.
-3. **Bayesian vs exhaustive** on a stage: the whole prototyping grid is evaluated once with real probes (exhaustive,
+   a measured cycle: the training loop's own `train_epoch` over `--cycle-batches` real shuffled batches; three times
+   per configuration, alternating, so the spread of the measured cycles (the machine's noise) is printed beside the error.
+3. **The whole optimizer**: `optimize_hardware` with all three stages and the default windows on toy50 under a 2 GB
+   CPU budget — wall time, probes, probes per configuration, at least one probe over the budget, every choice under it.
+4. **Bayesian vs exhaustive** on prototyping and validation: the whole stage grid is evaluated once with real probes (exhaustive,
    smallest first); then `BayesSearch` is replayed over those evaluations with several seeds, counting evaluations
    until it reaches the configuration the exhaustive search chose.
 
-    python bench/bench_optimizer.py [--root tests/data/toy50] [--parts edge,cycle,search] [--out bench/results/optimizer_toy50.json]
+    python bench/bench_optimizer.py [--root tests/data/toy50] [--parts edge,cycle,stages,search] [--out bench/results/optimizer_toy50.json]
 """
 from __future__ import annotations
-import argparse, json, os, platform, statistics, sys, tempfile, time
+import argparse, json, os, platform, statistics, tempfile, time
 from datetime import date
 from pathlib import Path
 
@@ -144,8 +147,9 @@ def part_edge(graphs, scenarios):
     return {'scenarios': rows, 'summary': summary, 'real_probes_run': sum(o.runs for o in oracles.values())}
 
 
-def part_cycle(graphs, configs, cycle_batches, timing_steps):
-    import torch
+def part_cycle(graphs, configs, cycle_batches, timing_steps, repeats=3):
+    """Predicted vs measured cycle, `repeats` times per configuration, alternating (predict, measure, predict, ...), so
+    the spread of the measured cycles themselves (this machine's noise) is reported beside the prediction error."""
     from aidd_train.config import Config
     from aidd_train.optimize.device import CPUDevice
     from aidd_train.optimize.probe import Prober
@@ -153,25 +157,33 @@ def part_cycle(graphs, configs, cycle_batches, timing_steps):
     from aidd_train.train.loop import train_epoch, EpochState
     pr, rows = Prober(graphs, Config(), CPUDevice('8GiB')), []
     for L, C, bs in configs:
-        ts = pr.time_steps(L, C, bs, timing_steps)
-        pred = cycle_batches * sum(ts) / len(ts)
-        model, opt, scaler = pr._build(L, C)
-        loader = make_loader(graphs, bs, shuffle=True, seed=123, drop_last=True)
-        done, t0, epoch = 0, time.perf_counter(), 0
-        while done < cycle_batches:
-            st = train_epoch(model, loader, opt, scaler, pr.cfg.train, 'cpu', state=EpochState(epoch=epoch),
-                             n_batches=min(len(loader), cycle_batches - done), precision='fp32')
-            done += st.batch; epoch += 1
-        meas = time.perf_counter() - t0
-        model = opt = None; pr.device.free()
+        preds, meas = [], []
+        for rep in range(repeats):
+            ts = pr.time_steps(L, C, bs, timing_steps)
+            preds.append(cycle_batches * sum(ts) / len(ts))
+            model, opt, scaler = pr._build(L, C)
+            loader = make_loader(graphs, bs, shuffle=True, seed=123 + rep, drop_last=True)
+            done, t0, epoch = 0, time.perf_counter(), 0
+            while done < cycle_batches:
+                st = train_epoch(model, loader, opt, scaler, pr.cfg.train, 'cpu', state=EpochState(epoch=epoch),
+                                 n_batches=min(len(loader), cycle_batches - done), precision='fp32')
+                done += st.batch; epoch += 1
+            meas.append(time.perf_counter() - t0)
+            model = opt = None; pr.device.free()
+            print(f'cycle ({L},{C}) bs {bs} #{rep + 1}: predicted {preds[-1]:.1f} s from {timing_steps} steps, measured '
+                  f'{meas[-1]:.1f} s over {cycle_batches} batches → {100 * (preds[-1] / meas[-1] - 1):+.1f} %', flush=True)
+        pm, mm = statistics.mean(preds), statistics.mean(meas)
         rows.append({'config': [L, C, bs], 'timing_steps': timing_steps, 'cycle_batches': cycle_batches,
-                     'predicted_s': pred, 'measured_s': meas, 'error_pct': 100 * (pred / meas - 1)})
-        print(f'cycle ({L},{C}) bs {bs}: predicted {pred:.1f} s from {timing_steps} steps, measured {meas:.1f} s '
-              f'over {cycle_batches} batches → {100 * (pred / meas - 1):+.1f} %', flush=True)
-    return {'configs': rows, 'max_abs_error_pct': max(abs(r['error_pct']) for r in rows)}
+                     'predicted_s': preds, 'measured_s': meas,
+                     'error_pct': [100 * (p / m - 1) for p, m in zip(preds, meas)], 'error_of_means_pct': 100 * (pm / mm - 1),
+                     'measured_spread_pct': 100 * (max(meas) - min(meas)) / mm})
+        print(f'cycle ({L},{C}) bs {bs}: mean predicted {pm:.1f} s vs mean measured {mm:.1f} s → {100 * (pm / mm - 1):+.1f} %; '
+              f'the measured cycles themselves spread {rows[-1]["measured_spread_pct"]:.0f} %', flush=True)
+    return {'configs': rows, 'max_abs_error_of_means_pct': max(abs(r['error_of_means_pct']) for r in rows),
+            'max_abs_error_single_pct': max(abs(e) for r in rows for e in r['error_pct'])}
 
 
-def part_search(graphs, manifest, budget, seeds):
+def part_search(graphs, manifest, budget, seeds, stage='prototyping'):
     from aidd_train.config import Config
     from aidd_train.optimize.device import CPUDevice
     from aidd_train.optimize.probe import Prober
@@ -183,13 +195,13 @@ def part_search(graphs, manifest, budget, seeds):
     ocfg = cfg.optimize
     pr = CachedProber(Prober(graphs, cfg, CPUDevice(budget), ocfg.memory_margin))
     mm, tm = MemoryModel(), TimeModel()
-    space = stage_space('prototyping', ocfg, cfg.model, pr.usable, len(graphs))
-    pts, window = candidates(space, cfg.model, pr.parameters), stage_window('prototyping', ocfg)
+    space = stage_space(stage, ocfg, cfg.model, pr.usable, len(graphs))
+    pts, window = candidates(space, cfg.model, pr.parameters), stage_window(stage, ocfg)
     t0 = time.perf_counter()
     full = BayesSearch(pts, len(pts), window, exhaustive=True)
-    while (p := full.ask()) is not None: full.tell(p, evaluate_config(pr, mm, *p, 'prototyping', ocfg, None, tm))
+    while (p := full.ask()) is not None: full.tell(p, evaluate_config(pr, mm, *p, stage, ocfg, None, tm))
     t_ex = time.perf_counter() - t0
-    best, note = select('prototyping', full.history, window)
+    best, note = select(stage, full.history, window)
     evals = {e.point: e for e in full.history}
     order = [e.point for e in full.history] + list(full.skipped)
     rank = order.index(best.point) + 1
@@ -206,21 +218,47 @@ def part_search(graphs, manifest, budget, seeds):
             bo.tell(p, ev)
             if p == best.point: k = len(bo.history); break
         at.append(k)
-    print(f'search: exhaustive evaluated {len(full.history)} of {len(pts)} (took {t_ex:.0f} s, {len(pr.new)} probes), '
+    print(f'search ({stage}): exhaustive evaluated {len(full.history)} of {len(pts)} (took {t_ex:.0f} s, {len(pr.new)} probes), '
           f'best {best.point} at rank {rank}; Bayesian reached it after {at} evaluations', flush=True)
-    return {'grid': len(pts), 'exhaustive_evaluations': len(full.history), 'exhaustive_seconds': t_ex,
+    return {'stage': stage, 'grid': len(pts), 'n_calls': ocfg.n_calls, 'exhaustive_evaluations': len(full.history), 'exhaustive_seconds': t_ex,
             'exhaustive_probes': len(pr.new), 'best': list(best.point), 'exhaustive_rank_of_best': rank,
             'bayesian_evaluations_to_best': at, 'bayesian_median': statistics.median([a for a in at if a] or [0])}
+
+
+def part_stages(cache, budget='2GB', keep=None):
+    from aidd_train.config import Config
+    from aidd_train.optimize.stages import optimize_hardware
+    cfg = Config().updated({'optimize.memory_budget': budget, 'optimize.device': 'cpu'})
+    out = Path(tempfile.mkdtemp())/'hardware_profile.json'
+    probes, t0 = [], time.perf_counter()
+    prof = optimize_hardware(cache, cfg, out=out, on_probe=probes.append)
+    wall = time.perf_counter() - t0
+    budget_b = prof['hardware']['memory_budget_bytes']
+    over = [p for p in probes if p.status == 'oom']
+    evals = sum(1 for s in prof['search'].values() for e in s['history'] if e['n_probes'])
+    res = {'wall_seconds': wall, 'n_probes': len(probes), 'probed_configurations': evals,
+           'probes_per_configuration': len(probes) / max(evals, 1), 'probes_over_budget': len(over),
+           'budget_bytes': budget_b, 'usable_bytes': prof['stages'] and next(iter(prof['stages'].values()))['usable_memory_bytes'],
+           'stages': {s: {k: st[k] for k in ('num_layers', 'hidden_channels', 'batch_size', 'cycle_minutes', 'samples_per_s',
+                                              'peak_memory_bytes', 'parameters', 'note')} for s, st in prof['stages'].items()},
+           'conditions': prof.get('conditions'), 'notes': prof.get('notes')}
+    assert all(st['peak_memory_bytes'] <= budget_b for st in prof['stages'].values())
+    if keep: Path(keep).write_text(out.read_text())           # the profile itself, next to the results
+    print(f"stages: {wall:.0f} s, {len(probes)} probes over {evals} configurations ({res['probes_per_configuration']:.2f} each), "
+          f"{len(over)} over the budget; " + '; '.join(f"{s} L{st['num_layers']} C{st['hidden_channels']} bs{st['batch_size']}"
+                                                        for s, st in prof['stages'].items()), flush=True)
+    return res
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--root', default=str(REPO/'tests'/'data'/'toy50'))
-    ap.add_argument('--parts', default='edge,cycle,search')
+    ap.add_argument('--parts', default='edge,cycle,stages,search')
     ap.add_argument('--cycle-batches', type=int, default=60)
     ap.add_argument('--timing-steps', type=int, default=10)
     ap.add_argument('--out', default=str(REPO/'bench'/'results'/'optimizer_toy50.json'))
     a = ap.parse_args()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault('AIDD_NO_PROGRESS', '1')
     import torch
     cache = Path(tempfile.gettempdir())/'aidd_bench_opt_toy50'
@@ -235,8 +273,10 @@ def main():
         res['edge'] = part_edge(graphs, scen)
     if 'cycle' in parts:
         res['cycle'] = part_cycle(graphs, [(2, 32, 8), (3, 64, 4)], a.cycle_batches, a.timing_steps)
+    if 'stages' in parts:
+        res['stages'] = part_stages(cache, keep=Path(a.out).with_suffix('.profile.json'))
     if 'search' in parts:
-        res['search'] = part_search(graphs, manifest, '2GB', seeds=range(5))
+        res['search'] = {st: part_search(graphs, manifest, '2GB', seeds=range(5), stage=st) for st in ('prototyping', 'validation')}
     res['seconds'] = time.perf_counter() - t0; res['load_average_end'] = os.getloadavg()
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, default=str))

@@ -143,6 +143,20 @@ def _p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
     return np.clip(p_hi - p_lo, 0.0, 1.0)
 
 @patch
+def _log_p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
+    "log P(low ≤ cycle ≤ high), computed in the tails, where P(window) itself underflows to 0."
+    if self.window is None: return np.zeros(len(X))
+    if gp_c is None: return np.full(len(X), math.log(0.5))
+    m, s = gp_c.predict(X, return_std=True); s = np.maximum(s, 1e-6)
+    lo, hi = self.window
+    b = (math.log(hi) - m) / s
+    if lo <= 0: return norm.logcdf(b)
+    a = (math.log(lo) - m) / s
+    diff = lambda big, small: big + np.log1p(-np.exp(np.minimum(small - big, -1e-12)))   # log(e^big − e^small)
+    return np.where(a > 0, diff(norm.logsf(a), norm.logsf(b)),           # the window above the prediction: upper tails
+                    diff(norm.logcdf(b), norm.logcdf(a)))                # below it or around it: lower tails
+
+@patch
 def acquisition(self:BayesSearch, pts:list) -> np.ndarray:
     "Constrained expected improvement of `pts` (EI × P(window) × P(memory); before any in-window point: P(window) × P(memory))."
     from skopt.acquisition import gaussian_ei
@@ -150,10 +164,15 @@ def acquisition(self:BayesSearch, pts:list) -> np.ndarray:
     gp_o, gp_c, obj = self._fit()
     pw, pm = self._p_window(gp_c, X), np.array([self.p_memory(*p) for p in pts], float)
     best = [-math.log(e.samples_per_s) for e in self.history if e.samples_per_s and e.in_window is not False and e.status == 'ok']
-    if gp_o is None or not best: return pw * pm + 1e-9 * np.arange(len(pts), 0, -1)   # tiny tie-break: smaller first
-    return gaussian_ei(X, gp_o, y_opt=min(best), xi=0.01) * pw * pm
+    if gp_o is not None and best: return gaussian_ei(X, gp_o, y_opt=min(best), xi=0.01) * pw * pm
+    # no point in the window yet: P(window) × P(memory), ties broken by the same product in log space — where the window
+    # is out of reach (P underflows to 0 everywhere) the points predicted to come closest to it rank first; then smaller
+    score = self._log_p_window(gp_c, X) + np.log(np.maximum(pm, 1e-300))
+    rank = np.empty(len(pts)); rank[np.lexsort((-np.arange(len(pts)), score))] = np.arange(1, len(pts) + 1)
+    return pw * pm + 1e-9 * rank / len(pts)
 
-# %% ../../nbs/44_optimize.search.ipynb #00000015
+
+# %% ../../nbs/44_optimize.search.ipynb #00000017
 @patch
 def surrogate(self:BayesSearch) -> list:
     "Per grid point: the objective GP's mean/std of log(samples/s), P(window), P(memory), the acquisition and the status."
