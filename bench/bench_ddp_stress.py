@@ -95,10 +95,10 @@ def main(argv=None):
         state = 'finished' if r['finished'] else ('HUNG' if r['pause']['hung'] or r['resume']['hung'] else 'FAILED')
         print(f"{i + 1:3d}/{a.repeats} {state:8} pause {r['pause']['seconds']:6.1f} s (rc {r['pause']['rc']}), "
               f"resume {r['resume']['seconds']:6.1f} s (rc {r['resume']['rc']})", flush=True)
-    res = {'date': date.today().isoformat(), 'code': str(a.code.resolve()), 'limit_s': a.limit, 'nproc': a.nproc,
+    res = {'date': date.today().isoformat(), 'code': a.code.resolve().name, 'limit_s': a.limit, 'nproc': a.nproc,
            'dist_timeout_s': a.dist_timeout, 'total_seconds': round(time.time() - t0, 1),
            'machine': {'python': platform.python_version(), 'cpus': os.cpu_count(), 'platform': platform.platform()},
-           'summary': summarize(reps), 'repeats': reps, 'logs': str(work)}
+           'summary': summarize(reps), 'repeats': reps, 'logs': work.name}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2) + '\n')
     print(json.dumps(res['summary'], indent=2))

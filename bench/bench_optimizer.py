@@ -30,6 +30,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _rel(p):
+    "A path as written in results: relative to the repository when inside it (no machine paths in committed files)."
+    p = Path(p).resolve()
+    return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else p.name
+
+
 def load(root, cache):
     from aidd_train.data.dataset import process_dataset, load_graphs, read_manifest
     process_dataset(root, cache)
@@ -264,7 +270,7 @@ def main():
     cache = Path(tempfile.gettempdir())/'aidd_bench_opt_toy50'
     graphs, manifest = load(a.root, cache)
     res = {'date': str(date.today()), 'machine': f'{platform.machine()}, {os.cpu_count()} cores', 'torch': torch.__version__,
-           'load_average_start': os.getloadavg(), 'root': a.root, 'n_complexes': len(graphs)}
+           'load_average_start': os.getloadavg(), 'root': _rel(a.root), 'n_complexes': len(graphs)}
     t0 = time.perf_counter()
     parts = a.parts.split(',')
     if 'edge' in parts:
@@ -285,7 +291,7 @@ def main():
         for k, v in res['edge']['summary'].items():
             print(f"  {k:20s} {v['mean_probes']:.2f} probes, {v['found_exact']}/{len(res['edge']['scenarios'])} exact, "
                   f"{v['within_5pct']} within 5 %, {v['above_edge']} above, mean found/edge {v['mean_found_over_edge']:.2f}")
-    print(f"wrote {a.out} ({res['seconds']:.0f} s)")
+    print(f"wrote {_rel(a.out)} ({res['seconds']:.0f} s)")
 
 
 if __name__ == '__main__':

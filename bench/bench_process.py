@@ -76,7 +76,7 @@ def main():
     a.root = a.root or str(default_root())
     setup_logging(level='WARNING')
     cfg = DataConfig(pocket_source='crop') if a.crop else DataConfig()
-    rows, res = [], {'root': a.root, 'cpu_count': os.cpu_count(), 'pocket_source': cfg.pocket_source,
+    rows, res = [], {'root': Path(a.root).name, 'cpu_count': os.cpu_count(), 'pocket_source': cfg.pocket_source,
                      'date': time.strftime('%Y-%m-%d'), 'load_average_start': round(os.getloadavg()[0], 2)}
     tmp = Path(tempfile.mkdtemp(prefix='bench_process_'))
     try:

@@ -14,7 +14,7 @@ Goal: ours >= 0.95 x bare, in complexes per second.
         --batch-size 8 --batches 10 --repeats 6 --threads 2 --device cpu] [--out bench/results/train_loop.json]
 """
 from __future__ import annotations
-import argparse, copy, json, os, platform, statistics, sys, tempfile, time
+import argparse, copy, json, os, platform, statistics, tempfile, time
 from pathlib import Path
 
 import torch

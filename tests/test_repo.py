@@ -56,6 +56,22 @@ def test_no_developer_paths():
             if any(s in line for s in FORBIDDEN)]
     assert not hits, 'files that name the shared folder:\n' + '\n'.join(hits)
 
+MACHINE = tuple('/' + d + '/' for d in ('work', 'root', 'home'))   # absolute paths of a developer's machine
+
+def test_no_machine_paths():
+    "No committed text file (code, notebooks, docs, bench results, fixtures' notes) holds an absolute machine path."
+    import subprocess
+    r = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True)
+    files = [ROOT/f for f in r.stdout.splitlines()] if r.returncode == 0 else _text_files()
+    hits = []
+    for p in files:
+        if not p.is_file() or p.suffix in ('.png', '.gz', '.pt', '.pdb', '.sdf', '.mol2'): continue
+        try: text = p.read_text(encoding='utf-8')
+        except UnicodeDecodeError: continue
+        hits += [f'{p.relative_to(ROOT)}:{i}: {line.strip()[:100]}' for i, line in enumerate(text.splitlines(), 1)
+                 if any(m in line for m in MACHINE)]
+    assert not hits, 'absolute machine paths:\n' + '\n'.join(hits[:20])
+
 def test_pyflakes_clean():
     "pyflakes reports nothing for the library (unused imports, undefined names, shadowed variables...)."
     try: from pyflakes.api import checkPath
