@@ -19,6 +19,8 @@ Three questions, answered side by side in one run (the machine is noisy: ratios 
 4. **Bayesian vs exhaustive** on prototyping and validation: the whole stage grid is evaluated once with real probes (exhaustive,
    smallest first); then `BayesSearch` is replayed over those evaluations with several seeds, counting evaluations
    until it reaches the configuration the exhaustive search chose.
+   The same replay with the acquisition as it was before 2026-11-29 (P(window) ranked as is, so it underflowed to
+   a smallest-first order where the window is out of reach) shows what the log-space ranking changed.
 
     python bench/bench_optimizer.py [--root tests/data/toy50] [--parts edge,cycle,stages,search] [--out bench/results/optimizer_toy50.json]
 """
@@ -189,6 +191,23 @@ def part_cycle(graphs, configs, cycle_batches, timing_steps, repeats=3):
             'max_abs_error_single_pct': max(abs(e) for r in rows for e in r['error_pct'])}
 
 
+def _linear_ranking():
+    "BayesSearch with the acquisition as it was before 2026-11-29 (P(window)×P(memory) ranked as is, ties smaller first)."
+    import math
+    import numpy as np
+    from aidd_train.optimize.search import BayesSearch
+    class LinearRanking(BayesSearch):
+        def acquisition(self, pts):
+            from skopt.acquisition import gaussian_ei
+            X = self.X[[self.index[p] for p in pts]]
+            gp_o, gp_c, obj = self._fit()
+            pw, pm = self._p_window(gp_c, X), np.array([self.p_memory(*p) for p in pts], float)
+            best = [-math.log(e.samples_per_s) for e in self.history if e.samples_per_s and e.in_window is not False and e.status == 'ok']
+            if gp_o is None or not best: return pw * pm + 1e-9 * np.arange(len(pts), 0, -1)
+            return gaussian_ei(X, gp_o, y_opt=min(best), xi=0.01) * pw * pm
+    return LinearRanking
+
+
 def part_search(graphs, manifest, budget, seeds, stage='prototyping'):
     from aidd_train.config import Config
     from aidd_train.optimize.device import CPUDevice
@@ -197,6 +216,7 @@ def part_search(graphs, manifest, budget, seeds, stage='prototyping'):
     from aidd_train.optimize.space import stage_space, candidates, stage_window
     from aidd_train.optimize.search import BayesSearch
     from aidd_train.optimize.stages import CachedProber, TimeModel, evaluate_config, select
+    LinearRanking = _linear_ranking()
     cfg = Config().updated({'optimize.memory_budget': budget})
     ocfg = cfg.optimize
     pr = CachedProber(Prober(graphs, cfg, CPUDevice(budget), ocfg.memory_margin))
@@ -211,24 +231,29 @@ def part_search(graphs, manifest, budget, seeds, stage='prototyping'):
     evals = {e.point: e for e in full.history}
     order = [e.point for e in full.history] + list(full.skipped)
     rank = order.index(best.point) + 1
-    at = []
-    for s in seeds:
-        bo = BayesSearch(pts, len(pts), window, n_initial=ocfg.n_initial_points, seed=s, exhaustive=False)
-        k = None
+    def replay(cls, seed):
+        "BO over the exhaustive run's evaluations: (evaluations until the best, what the stage rule picks within n_calls)."
+        import copy
+        from aidd_train.optimize.search import Evaluation
+        bo, k = cls(pts, len(pts), window, n_initial=ocfg.n_initial_points, seed=seed, exhaustive=False), None
         while (p := bo.ask()) is not None:
-            import copy
-            ev = copy.deepcopy(evals[p]) if p in evals else None
-            if ev is None:
-                from aidd_train.optimize.search import Evaluation
-                ev = Evaluation(*p, 'skipped', reason=full.skipped.get(p))
-            bo.tell(p, ev)
-            if p == best.point: k = len(bo.history); break
-        at.append(k)
+            bo.tell(p, copy.deepcopy(evals[p]) if p in evals else Evaluation(*p, 'skipped', reason=full.skipped.get(p)))
+            if p == best.point and k is None: k = len(bo.history)
+        chosen, _ = select(stage, bo.history[:ocfg.n_calls], window)
+        return k, list(chosen.point) if chosen else None
+    variants = {'bayes': BayesSearch, 'bayes_linear_ranking': LinearRanking}
+    runs = {v: [replay(cls, s) for s in seeds] for v, cls in variants.items()}
+    at = [k for k, _ in runs['bayes']]
     print(f'search ({stage}): exhaustive evaluated {len(full.history)} of {len(pts)} (took {t_ex:.0f} s, {len(pr.new)} probes), '
           f'best {best.point} at rank {rank}; Bayesian reached it after {at} evaluations', flush=True)
+    for v, r in runs.items():
+        print(f'  {v}: evaluations to the best {[k for k, _ in r]}; the stage rule on the first {ocfg.n_calls} picks '
+              f'{[tuple(c) if c else None for _, c in r]}', flush=True)
     return {'stage': stage, 'grid': len(pts), 'n_calls': ocfg.n_calls, 'exhaustive_evaluations': len(full.history), 'exhaustive_seconds': t_ex,
             'exhaustive_probes': len(pr.new), 'best': list(best.point), 'exhaustive_rank_of_best': rank,
-            'bayesian_evaluations_to_best': at, 'bayesian_median': statistics.median([a for a in at if a] or [0])}
+            'bayesian_evaluations_to_best': at, 'bayesian_median': statistics.median([a for a in at if a] or [0]),
+            'variants': {v: {'evaluations_to_best': [k for k, _ in r], 'chosen_within_n_calls': [c for _, c in r],
+                             'found_best_within_n_calls': sum(c == list(best.point) for _, c in r)} for v, r in runs.items()}}
 
 
 def part_stages(cache, budget='2GB', keep=None):
