@@ -134,13 +134,8 @@ def _fit(self:BayesSearch):
 
 @patch
 def _p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
-    if self.window is None: return np.ones(len(X))
-    if gp_c is None: return np.full(len(X), 0.5)
-    m, s = gp_c.predict(X, return_std=True); s = np.maximum(s, 1e-6)
-    lo, hi = self.window
-    p_hi = norm.cdf((math.log(hi) - m) / s)
-    p_lo = norm.cdf((math.log(lo) - m) / s) if lo > 0 else 0.0
-    return np.clip(p_hi - p_lo, 0.0, 1.0)
+    "P(low ≤ cycle ≤ high) under the cycle GP (0.5 before it exists, 1 without a window)."
+    return np.exp(self._log_p_window(gp_c, X))
 
 @patch
 def _log_p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
@@ -162,12 +157,13 @@ def acquisition(self:BayesSearch, pts:list) -> np.ndarray:
     from skopt.acquisition import gaussian_ei
     X = self.X[[self.index[p] for p in pts]]
     gp_o, gp_c, obj = self._fit()
-    pw, pm = self._p_window(gp_c, X), np.array([self.p_memory(*p) for p in pts], float)
+    log_pw, pm = self._log_p_window(gp_c, X), np.array([self.p_memory(*p) for p in pts], float)
+    pw = np.exp(log_pw)
     best = [-math.log(e.samples_per_s) for e in self.history if e.samples_per_s and e.in_window is not False and e.status == 'ok']
     if gp_o is not None and best: return gaussian_ei(X, gp_o, y_opt=min(best), xi=0.01) * pw * pm
     # no point in the window yet: P(window) × P(memory), ties broken by the same product in log space — where the window
     # is out of reach (P underflows to 0 everywhere) the points predicted to come closest to it rank first; then smaller
-    score = self._log_p_window(gp_c, X) + np.log(np.maximum(pm, 1e-300))
+    score = log_pw + np.log(np.maximum(pm, 1e-300))
     rank = np.empty(len(pts)); rank[np.lexsort((-np.arange(len(pts)), score))] = np.arange(1, len(pts) + 1)
     return pw * pm + 1e-9 * rank / len(pts)
 
