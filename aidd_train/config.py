@@ -167,6 +167,7 @@ class OptimizeConfig(_Section):
     param_cap_sizes: tuple = _f((1000, 10000, 25000), doc="dataset sizes (complexes) at which the production parameter cap steps up")
     param_caps: tuple = _f((250_000, 750_000, 1_000_000, 2_000_000), doc="production parameter cap below each of param_cap_sizes, and above the last")
     scale_space: bool = _f(True, choices=(True, False), doc="widen the spaces on large devices, add smaller points on small ones (the configured points are always kept)")
+    world_size: int = _f(1, range=(1, 4096), doc="processes (GPUs) training will run on: above 1 each probe runs under a DDP wrapper, so the gradient buckets are in its peak; batch sizes are per device")
     seed: int = _f(0, range=(0, 2**32-1), doc="seed of the search and of the probes' representative batches")
     def validate(self):
         for name in ('prototyping', 'validation', 'production'):

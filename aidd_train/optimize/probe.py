@@ -5,6 +5,7 @@
 # %% ../../nbs/41_optimize.probe.ipynb #00000002
 from __future__ import annotations
 import math, time
+from enum import StrEnum
 from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
 import numpy as np
@@ -18,12 +19,20 @@ from ..train.loop import train_step
 from .device import ProbeDevice, format_bytes, tensor_bytes
 
 # %% auto #0
-__all__ = ['STATUSES', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober', 'Landscape',
+__all__ = ['STATUSES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober', 'Landscape',
            'SimulatedDevice', 'SimulatedProber']
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000006
 _log = get_logger('optimize.probe')
-STATUSES = ('ok', 'oom', 'error', 'pruned')
+
+class ProbeStatus(StrEnum):
+    "What one probe found. A `StrEnum`: it is written to JSON as its value and compares equal to it."
+    OK = 'ok'          # every part of the step ran and the peak is within the usable memory
+    OOM = 'oom'        # any part of the step ran out of memory, the peak is over the usable memory, or it was predicted to
+    ERROR = 'error'    # the step failed for another reason (the message is in `error`)
+    PRUNED = 'pruned'  # the step fits but is slower than the stage's window allows
+
+STATUSES = tuple(s.value for s in ProbeStatus)
 
 @dataclass
 class ProbeResult:
@@ -31,10 +40,10 @@ class ProbeResult:
     num_layers: int
     hidden_channels: int
     batch_size: int
-    status: str                       # ok | oom | error | pruned
+    status: ProbeStatus
     peak_memory_bytes: int|None = None   # measured peak of the worst-case step (None: a real OOM, or not run)
     step_seconds: float|None = None      # mean time of the timed representative steps (warm-up excluded)
-    error: str|None = None            # why it is not ok
+    error: str|None = None            # why it is not ok (for people; code reads `status` and `ran`)
     edges: int = 0                    # edges of the worst-case batch
     atoms: int = 0                    # atoms of the worst-case batch
     parameters: int = 0               # model parameters
@@ -44,10 +53,14 @@ class ProbeResult:
     usable_bytes: int|None = None     # margin × budget at the time
     wall_seconds: float = 0.0         # wall time of the whole probe
     stage: str|None = None            # which stage's search asked for it
+    ran: bool = True                  # False: predicted beyond what the machine can run, so never run (status `oom`)
+    oom_phase: str|None = None        # where an `oom` happened: forward, backward, optimizer, budget (peak over usable), predicted
+    optimizer_steps: int = 0          # optimizer steps applied during the memory measurement (≥ 1 when ok)
+    def __post_init__(self): self.status = ProbeStatus(self.status)
     @property
     def key(self) -> tuple: return (self.num_layers, self.hidden_channels, self.batch_size)
     @property
-    def ok(self) -> bool: return self.status == 'ok'
+    def ok(self) -> bool: return self.status == ProbeStatus.OK
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d:dict) -> 'ProbeResult':
@@ -55,7 +68,7 @@ class ProbeResult:
         return cls(**{k: v for k, v in d.items() if k in known})
     def summary(self) -> str:
         t = f', {self.step_seconds:.3f} s/step' if self.step_seconds else ''
-        return (f'L={self.num_layers} C={self.hidden_channels} bs={self.batch_size}: {self.status} '
+        return (f'L={self.num_layers} C={self.hidden_channels} bs={self.batch_size}: {self.status.value} '
                 f'(peak {format_bytes(self.peak_memory_bytes)}{t})' + (f' — {self.error}' if self.error else ''))
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000009

@@ -5,6 +5,8 @@
 # %% ../../nbs/45_optimize.profile.ipynb #00000002
 from __future__ import annotations
 import hashlib, json
+from dataclasses import dataclass, field, asdict
+from enum import StrEnum
 from datetime import datetime, timezone
 from pathlib import Path
 import aidd_train
@@ -13,7 +15,8 @@ from ..io import write_json, read_json
 
 # %% auto #0
 __all__ = ['PROFILE_FORMAT', 'PROFILE_KEYS', 'STAGE_KEYS', 'PROBE_KEYS', 'ProfileError', 'settings_fingerprint', 'data_info',
-           'profile_key', 'new_profile', 'write_profile', 'read_profile', 'profile_overrides', 'reusable_stages']
+           'profile_key', 'StageOutcome', 'StageResult', 'new_profile', 'write_profile', 'read_profile',
+           'profile_overrides', 'reusable_stages']
 
 # %% ../../nbs/45_optimize.profile.ipynb #00000006
 PROFILE_FORMAT = 1
@@ -44,6 +47,58 @@ def data_info(manifest:dict, graphs:list) -> dict:
 def profile_key(hardware:dict, data:dict, settings_fp:str) -> str:
     "The key under which stage results may be reused."
     return _h([hardware['fingerprint'], data['fingerprint'], settings_fp])
+
+# %% ../../nbs/45_optimize.profile.ipynb #2863c271
+class StageOutcome(StrEnum):
+    "How a stage's search ended. A `StrEnum`: written to JSON as its value."
+    IN_WINDOW = 'in_window'             # the chosen cycle lands inside the stage's window
+    CLOSEST_BELOW = 'closest_from_below'  # nothing lands in the window; the longest cycle below it was taken
+    FITS = 'fits'                       # a stage without a window (production, smoke test): the rule's choice fits memory
+    DOES_NOT_FIT = 'does_not_fit'       # not even one complex fits the usable memory, at any evaluated size
+    TOO_SLOW = 'too_slow'               # every configuration that fits is slower than the window's upper edge
+    FAILED = 'failed'                   # every evaluation failed with an error (see the probes' `error`)
+
+@dataclass(kw_only=True)
+class StageResult:
+    "One stage's answer (the `stages` entries of a hardware profile)."
+    stage: str
+    num_layers: int
+    hidden_channels: int
+    batch_size: int                     # per device (under DDP: per rank)
+    outcome: StageOutcome
+    cycle_minutes: float|None = None    # `cycle_batches` × the confirmed step time / 60
+    samples_per_s: float|None = None
+    step_seconds: float|None = None     # mean of the confirmation's timed steps
+    step_times: list = field(default_factory=list)   # each timed step of the confirmation (seconds)
+    peak_memory_bytes: int|None = None  # the confirmation's worst-case peak (same model and optimizer as the timing)
+    predicted_peak_bytes: int|None = None  # what the memory model predicted for that batch before the confirmation
+    memory_margin: float = 0.9
+    usable_memory_bytes: int = 0
+    parameters: int = 0
+    max_atoms_per_batch: int|None = None
+    window_minutes: list|None = None
+    in_window: bool|None = None
+    rule: str = ''
+    note: str|None = None
+    n_timed_steps: int = 0
+    n_evaluations: int = 0
+    n_probes: int = 0
+    search_mode: str = ''
+    per_device_batch: bool = True
+    world_size: int = 1
+    def __post_init__(self): self.outcome = StageOutcome(self.outcome)
+    def to_profile(self) -> dict:
+        d = asdict(self); d.pop('stage'); return d
+    @classmethod
+    def from_profile(cls, stage:str, d:dict) -> 'StageResult':
+        "From a profile's `stages[stage]` (unknown keys ignored; profiles written before `outcome` existed get one)."
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != 'stage'}
+        if 'outcome' not in d: d['outcome'] = _legacy_outcome(d)
+        return cls(stage=stage, **d)
+
+def _legacy_outcome(d:dict) -> StageOutcome:
+    if d.get('window_minutes') is None: return StageOutcome.FITS
+    return StageOutcome.IN_WINDOW if d.get('in_window') else StageOutcome.CLOSEST_BELOW
 
 # %% ../../nbs/45_optimize.profile.ipynb #00000009
 def new_profile(hardware:dict, data:dict, cfg:Config) -> dict:

@@ -15,11 +15,12 @@ from .probe import ProbeResult
 from .memory import MemoryModel, find_max_batch, max_atoms_per_batch
 from .space import STAGES, stage_space, candidates, stage_window
 from .search import BayesSearch, Evaluation
+from .profile import StageResult, StageOutcome
 
 # %% auto #0
 __all__ = ['RULES', 'BudgetTooSmall', 'CachedProber', 'p_memory_fn', 'TimeModel', 'fit_batch_to_time', 'evaluate_config',
-           'select', 'StageResult', 'finish_stage', 'run_search_stage', 'run_production', 'smallest_check',
-           'search_record', 'run_stages', 'optimize_hardware']
+           'select', 'finish_stage', 'run_search_stage', 'run_production', 'smallest_check', 'search_record',
+           'run_stages', 'optimize_hardware']
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000006
 _log = get_logger('optimize.stages')
@@ -199,34 +200,6 @@ def select(stage:str, history:list, window) -> tuple:
                    f'has a shorter cycle (memory-bound on this device); took the one closest from below ({e.cycle_minutes:.1f} min)')
     return None, f'every configuration that fits memory has a cycle longer than {window[1]:g} min (the upper edge is hard)'
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000014
-@dataclass
-class StageResult:
-    "One stage's answer (the `stages` entries of a hardware profile)."
-    stage: str
-    num_layers: int
-    hidden_channels: int
-    batch_size: int
-    cycle_minutes: float|None
-    samples_per_s: float|None
-    step_seconds: float|None
-    peak_memory_bytes: int|None
-    memory_margin: float
-    usable_memory_bytes: int
-    parameters: int
-    max_atoms_per_batch: int|None = None
-    window_minutes: list|None = None
-    in_window: bool|None = None
-    rule: str = ''
-    note: str|None = None
-    n_timed_steps: int = 0
-    n_evaluations: int = 0
-    n_probes: int = 0
-    search_mode: str = ''
-    per_device_batch: bool = True
-    def to_profile(self) -> dict:
-        d = asdict(self); d.pop('stage'); return d
-
 # %% ../../nbs/46_optimize.stages.ipynb #00000015
 def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, window) -> tuple:
     "Re-time `ev` at its batch with `timing_steps` steps: (step seconds, cycle minutes, samples/s, steps timed)."
@@ -234,11 +207,17 @@ def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, window) -> tuple:
     step = sum(ts) / len(ts)
     return step, ocfg.cycle_batches * step / 60, min(ev.batch_size, prober.max_batch) / step, len(ts)
 
+def _outcome(window, in_window) -> StageOutcome:
+    if window is None: return StageOutcome.FITS
+    return StageOutcome.IN_WINDOW if in_window else StageOutcome.CLOSEST_BELOW
+
 def _result(stage, ev:Evaluation, prober, ocfg, window, rule, note, n_eval, n_probes, mode) -> StageResult:
-    return StageResult(stage, ev.num_layers, ev.hidden_channels, ev.batch_size, ev.cycle_minutes, ev.samples_per_s,
-                       ev.step_seconds, ev.peak_memory_bytes, ocfg.memory_margin, prober.usable, ev.parameters,
-                       ev.max_atoms_per_batch, list(window) if window else None, ev.in_window, rule, note,
-                       0, n_eval, n_probes, mode)
+    return StageResult(stage=stage, num_layers=ev.num_layers, hidden_channels=ev.hidden_channels, batch_size=ev.batch_size,
+                       outcome=_outcome(window, ev.in_window), cycle_minutes=ev.cycle_minutes, samples_per_s=ev.samples_per_s,
+                       step_seconds=ev.step_seconds, peak_memory_bytes=ev.peak_memory_bytes, memory_margin=ocfg.memory_margin,
+                       usable_memory_bytes=prober.usable, parameters=ev.parameters, max_atoms_per_batch=ev.max_atoms_per_batch,
+                       window_minutes=list(window) if window else None, in_window=ev.in_window, rule=rule, note=note,
+                       n_evaluations=n_eval, n_probes=n_probes, search_mode=mode)
 
 RULES = {'prototyping': 'most samples/s among the configurations whose cycle fits the window at their largest batch',
          'validation': 'most samples/s among the configurations whose cycle fits the window at their largest batch',
@@ -317,10 +296,12 @@ def smallest_check(prober, mm:MemoryModel, stages, ocfg:OptimizeConfig, model_cf
     return r
 
 def _smoke_result(r:ProbeResult, prober, ocfg) -> StageResult:
-    return StageResult('smoke_test', r.num_layers, r.hidden_channels, 1, None, 1 / r.step_seconds if r.step_seconds else None,
-                       r.step_seconds, r.peak_memory_bytes, ocfg.memory_margin, prober.usable, r.parameters,
-                       rule=RULES['smoke_test'], n_timed_steps=r.n_timed_steps,
-                       n_evaluations=1, n_probes=1, search_mode='single')
+    return StageResult(stage='smoke_test', num_layers=r.num_layers, hidden_channels=r.hidden_channels, batch_size=1,
+                       outcome=StageOutcome.FITS, samples_per_s=1 / r.step_seconds if r.step_seconds else None,
+                       step_seconds=r.step_seconds, peak_memory_bytes=r.peak_memory_bytes, memory_margin=ocfg.memory_margin,
+                       usable_memory_bytes=prober.usable, parameters=r.parameters, rule=RULES['smoke_test'],
+                       n_timed_steps=r.n_timed_steps, n_evaluations=1, n_probes=1, search_mode='single')
+
 
 # %% ../../nbs/46_optimize.stages.ipynb #0000001a
 def search_record(search) -> dict:
