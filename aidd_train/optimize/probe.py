@@ -68,7 +68,7 @@ class ProbeResult:
         return cls(**{k: v for k, v in d.items() if k in known})
     def summary(self) -> str:
         t = f', {self.step_seconds:.3f} s/step' if self.step_seconds else ''
-        return (f'L={self.num_layers} C={self.hidden_channels} bs={self.batch_size}: {self.status.value} '
+        return (f'L={self.num_layers} C={self.hidden_channels} bs={self.batch_size}: {ProbeStatus(self.status).value} '
                 f'(peak {format_bytes(self.peak_memory_bytes)}{t})' + (f' — {self.error}' if self.error else ''))
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000009
