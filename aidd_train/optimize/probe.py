@@ -15,12 +15,12 @@ from ..log import get_logger
 from ..model import build_model, target_stats
 from ..data.loader import worst_case_batch, make_loader
 from ..train.device import resolve_precision, make_scaler, is_oom
-from ..train.loop import train_step
+from ..train.loop import train_step, StepOutOfMemory
 from .device import ProbeDevice, format_bytes, tensor_bytes
 
 # %% auto #0
-__all__ = ['STATUSES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober', 'Landscape',
-           'SimulatedDevice', 'SimulatedProber']
+__all__ = ['STATUSES', 'MODES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober',
+           'allocate_optimizer_state', 'too_slow', 'Landscape', 'SimulatedDevice', 'SimulatedProber']
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000006
 _log = get_logger('optimize.probe')
@@ -113,7 +113,7 @@ def _make_optimizer(model, tc):
 class Prober:
     "Probes (layers, channels, batch size) with real training steps on a dataset's graphs."
     def __init__(self, graphs:list, # the processed graphs (all of them: the worst case is taken over every complex)
-                 cfg:Config, # the run's config: model (except size), train (precision, loss, clip, accumulate)
+                 cfg:Config, # the run's config: model (except size), train (precision, loss, clip, accumulate), optimize.world_size
                  device:ProbeDevice, # where to run
                  margin:float=0.9, # usable fraction of the device budget
                  seed:int=0 # seed of models and of the representative batches
@@ -124,7 +124,9 @@ class Prober:
         self.precision = resolve_precision(cfg.train.precision, device.torch_device)
         self.stats = target_stats(torch.cat([g.y.view(-1) for g in graphs]))
         self.max_batch = len(graphs)            # a batch cannot hold more complexes than the dataset
+        self.world_size = cfg.optimize.world_size
         self._params = {}
+        self._own_group = False                 # this prober started the one-rank process group (DDP probes)
         self.n_probes = 0
     @property
     def usable(self) -> int: return int(self.margin * self.device.budget)
@@ -132,8 +134,38 @@ class Prober:
         if (L, C) not in self._params: self._params[(L, C)] = count_parameters_for(self.cfg.model, L, C)
         return self._params[(L, C)]
     def can_run(self, predicted) -> tuple[bool, str]: return self.device.can_run(predicted)
+    def close(self):
+        "End the one-rank process group this prober started (DDP probes), if any."
+        if self._own_group and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+        self._own_group = False
+
+# %% ../../nbs/41_optimize.probe.ipynb #b6519882
+def allocate_optimizer_state(opt:torch.optim.Optimizer):
+    "Create the optimizer's state now: one step with zero gradients at learning rate 0 and no weight decay (weights unchanged)."
+    saved = [(g['lr'], g.get('weight_decay', 0.0)) for g in opt.param_groups]
+    params = [p for g in opt.param_groups for p in g['params']]
+    try:
+        for g in opt.param_groups:
+            g['lr'] = 0.0
+            g['weight_decay'] = 0.0
+        for p in params:
+            if p.grad is None: p.grad = torch.zeros_like(p)
+        opt.step()              # directly on the optimizer: a GradScaler cannot skip it
+    finally:
+        for g, (lr, wd) in zip(opt.param_groups, saved):
+            g['lr'] = lr
+            g['weight_decay'] = wd
+        opt.zero_grad(set_to_none=True)
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000010
+def _single_rank_group(device:torch.device) -> bool:
+    "Start a one-process group (gloo on CPU, NCCL on CUDA) unless one exists; True if this call started it."
+    dist = torch.distributed
+    if dist.is_initialized(): return False
+    backend = 'nccl' if device.type == 'cuda' else 'gloo'
+    dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
+    return True
+
 @patch
 def _build(self:Prober, L, C):
     torch.manual_seed(self.seed)
@@ -143,40 +175,77 @@ def _build(self:Prober, L, C):
     return model, _make_optimizer(model, self.cfg.train), make_scaler(self.precision, self.device.torch_device)
 
 @patch
+def _prepare(self:Prober, model, opt):
+    "What training holds before its first step: the DDP wrapper and its buckets (world_size > 1), the optimizer's state."
+    if self.world_size > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        self._own_group = _single_rank_group(self.device.torch_device) or self._own_group
+        dev = self.device.torch_device
+        model = DDP(model, device_ids=[dev.index or 0] if dev.type == 'cuda' else None)
+    try: allocate_optimizer_state(opt)
+    except Exception as e:
+        if is_oom(e): raise StepOutOfMemory('optimizer', e) from e
+        raise
+    return model
+
+@patch
 def _step(self:Prober, model, opt, scaler, batch):
     return train_step(model, batch, opt, scaler, self.cfg.train, self.device.torch_device, on_oom='raise', precision=self.precision)
 
+# %% ../../nbs/41_optimize.probe.ipynb #6da7eaef
 @patch
 def _memory_step(self:Prober, r:ProbeResult, model, opt, scaler):
-    "The worst-case step under measurement; sets status/peak/error of `r`; True if timing should follow."
+    "The worst-case step under measurement (state and buckets included); sets status/peak/error of `r`; returns the model to time (or None)."
     batch = worst_case_batch(self.graphs, r.batch_size)
     if self.device.kind == 'cuda': batch = batch.to(self.device.torch_device)
     res = tensor_bytes(model, batch) if self.device.kind == 'cpu' else 0
-    out, peak = self.device.measure(lambda: self._step(model, opt, scaler, batch), resident_bytes=res)
+    def run():
+        m = self._prepare(model, opt)
+        return m, self._step(m, opt, scaler, batch)
+    (model, out), peak = self.device.measure(run, resident_bytes=res)
     r.peak_memory_bytes = peak
+    r.optimizer_steps = 1 + int(out.stepped)      # the forced state step, then the measured one (fp16 may skip it)
     if out.n_done == 0 or out.loss is None or not math.isfinite(out.loss):
-        r.status, r.error = 'error', f'the step did not produce a finite loss ({out.reason})'; return False
+        r.status, r.error = ProbeStatus.ERROR, f'the step did not produce a finite loss ({out.reason})'
+        return None
     if peak > r.usable_bytes:
-        r.status, r.error = 'oom', f'over budget: peak {format_bytes(peak)} > usable {format_bytes(r.usable_bytes)}'; return False
-    return True
+        r.status, r.oom_phase = ProbeStatus.OOM, 'budget'
+        r.error = f'over budget: peak {format_bytes(peak)} > usable {format_bytes(r.usable_bytes)}'
+        return None
+    return model
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000011
+def too_slow(step_times:list, # seconds of the timed steps so far
+             max_step:float|None # the stage's limit per step (None: no limit)
+            ) -> bool:
+    "Slower than `max_step` beyond the noise: one step over 2× the limit, or ≥ 3 steps whose mean exceeds it by more than their spread."
+    if max_step is None or not step_times: return False
+    if min(step_times) > 2 * max_step: return True
+    if len(step_times) < 3: return False
+    return float(np.mean(step_times)) - max_step > float(np.std(step_times, ddof=1))
+
 @patch
-def _timed_steps(self:Prober, r:ProbeResult, model, opt, scaler, n:int, max_step_seconds):
-    "Time `n` representative batches (collation included); stop early if the first breaks `max_step_seconds`."
+def _timed_steps(self:Prober, r:ProbeResult, model, opt, scaler, n:int, max_step_seconds, warmup:int=0):
+    "Time `n` representative batches (collation included) after `warmup` untimed ones; stop early once `too_slow`."
     bs = min(r.batch_size, self.max_batch)
     loader = make_loader(self.graphs, bs, shuffle=True, seed=self.seed, drop_last=len(self.graphs) >= bs)
     it, epoch = iter(loader), 0
-    for k in range(n):
+    for k in range(warmup + n):
         t0 = time.perf_counter()
         try: batch = next(it)
         except StopIteration:
-            epoch += 1; loader.set_epoch(epoch); it = iter(loader); batch = next(it)
-        self._step(model, opt, scaler, batch); self.device.synchronize()
+            epoch += 1
+            loader.set_epoch(epoch)
+            it = iter(loader)
+            batch = next(it)
+        self._step(model, opt, scaler, batch)
+        self.device.synchronize()
+        if k < warmup: continue
         r.step_times.append(time.perf_counter() - t0)
-        if k == 0 and max_step_seconds is not None and r.step_times[0] > max_step_seconds:
-            r.status = 'pruned'
-            r.error = f'first timed step {r.step_times[0]:.2f} s > {max_step_seconds:.2f} s allowed by the stage window'
+        if too_slow(r.step_times, max_step_seconds):
+            r.status = ProbeStatus.PRUNED
+            r.error = (f'{len(r.step_times)} timed step(s), mean {np.mean(r.step_times):.2f} s > {max_step_seconds:.2f} s '
+                       f'allowed by the stage window (beyond the steps\' spread)')
             break
     r.n_timed_steps = len(r.step_times)
     r.step_seconds = float(np.mean(r.step_times)) if r.step_times else None
@@ -185,27 +254,33 @@ def _timed_steps(self:Prober, r:ProbeResult, model, opt, scaler, n:int, max_step
 @patch
 def probe(self:Prober, L:int, C:int, bs:int, # layers, channels, batch size
           timed_steps:int=3, # representative steps to time after the memory step (0: memory only)
-          max_step_seconds:float|None=None, # prune when the first timed step is slower than this
+          max_step_seconds:float|None=None, # prune when the timed steps are `too_slow` for this
           predicted:int|None=None, # the memory model's expectation (bytes), recorded; used by the CPU safety check
-          stage:str|None=None) -> ProbeResult:
+          stage:str|None=None, # which stage asks (recorded)
+          warmup:int=0 # untimed representative steps before the timed ones
+         ) -> ProbeResult:
     "Run one probe; never raises for OOM or step errors (they are the status)."
     t0 = time.perf_counter()
-    r = ProbeResult(L, C, bs, 'ok', edges=self.worst.edges(bs), atoms=self.worst.atoms(bs),
+    r = ProbeResult(L, C, bs, ProbeStatus.OK, edges=self.worst.edges(bs), atoms=self.worst.atoms(bs),
                     predicted_peak_bytes=predicted, usable_bytes=self.usable, stage=stage)
     try: r.parameters = self.parameters(L, C)
     except Exception as e:
-        r.status, r.error = 'error', f'{type(e).__name__}: {e}'; return r
+        r.status, r.error = ProbeStatus.ERROR, f'{type(e).__name__}: {e}'
+        return r
     can, why = self.can_run(predicted)
     if not can:
-        r.status, r.error = 'oom', why; return r
+        r.status, r.ran, r.oom_phase, r.error = ProbeStatus.OOM, False, 'predicted', why
+        return r
     self.n_probes += 1
     model = opt = scaler = None
     try:
         model, opt, scaler = self._build(L, C)
-        if self._memory_step(r, model, opt, scaler) and timed_steps > 0:
-            self._timed_steps(r, model, opt, scaler, timed_steps, max_step_seconds)
+        model = self._memory_step(r, model, opt, scaler)
+        if model is not None and timed_steps > 0:
+            self._timed_steps(r, model, opt, scaler, timed_steps, max_step_seconds, warmup)
     except Exception as e:
-        r.status = 'oom' if is_oom(e) else 'error'
+        r.status = ProbeStatus.OOM if is_oom(e) else ProbeStatus.ERROR
+        if r.status == ProbeStatus.OOM: r.oom_phase = e.phase if isinstance(e, StepOutOfMemory) else 'step'
         r.error = f'{type(e).__name__}: {str(e).splitlines()[0][:300]}' if str(e) else type(e).__name__
     finally:
         model = opt = scaler = None
@@ -215,15 +290,27 @@ def probe(self:Prober, L:int, C:int, bs:int, # layers, channels, batch size
     return r
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000014
+MODES = ('eager',)
+
+@patch
+def confirm(self:Prober, L:int, C:int, bs:int, # the chosen configuration
+            n:int=10, # representative steps to time (after one untimed warm-up step)
+            mode:str='eager', # how training will execute the step (eager)
+            predicted:int|None=None, stage:str|None=None) -> ProbeResult:
+    "One fused measurement of a chosen configuration: worst-case peak, then `n` timed representative steps, same model."
+    if mode not in MODES: raise ValueError(f'mode {mode!r}: this version measures {list(MODES)}')
+    return self.probe(L, C, bs, timed_steps=n, predicted=predicted, stage=stage, warmup=1)
+
 @patch
 def time_steps(self:Prober, L:int, C:int, bs:int, n:int) -> list:
-    "Seconds of `n` representative steps of (L, C) at batch `bs`, after one untimed warm-up step."
+    "Seconds of `n` representative steps of (L, C) at batch `bs`, after one untimed warm-up step (no memory measurement)."
     model = opt = scaler = None
     try:
         model, opt, scaler = self._build(L, C)
-        r = ProbeResult(L, C, bs, 'ok')
-        self._timed_steps(r, model, opt, scaler, n + 1, None)
-        return r.step_times[1:]
+        model = self._prepare(model, opt)
+        r = ProbeResult(L, C, bs, ProbeStatus.OK)
+        self._timed_steps(r, model, opt, scaler, n, None, warmup=1)
+        return r.step_times
     finally:
         model = opt = scaler = None
         self.device.free()

@@ -16,8 +16,9 @@ from .checkpoint import set_rng_state
 from .device import (resolve_precision, autocast, is_oom, free_memory, is_ddp, all_agree)
 
 # %% auto #0
-__all__ = ['unwrap', 'standardize', 'to_pk', 'compute_loss', 'split_batch', 'TrainingDiverged', 'StepResult', 'optimizer_step',
-           'train_step', 'predict', 'evaluate', 'add_coord_noise', 'EpochState', 'noise_generator', 'train_epoch']
+__all__ = ['unwrap', 'standardize', 'to_pk', 'compute_loss', 'split_batch', 'TrainingDiverged', 'StepOutOfMemory', 'StepResult',
+           'optimizer_step', 'train_step', 'predict', 'evaluate', 'add_coord_noise', 'EpochState', 'noise_generator',
+           'train_epoch']
 
 # %% ../../nbs/32_train.loop.ipynb #00000006
 _log = get_logger('train.loop')
@@ -61,6 +62,12 @@ class TrainingDiverged(RuntimeError):
     "Too many non-finite (NaN/Inf) steps: training stopped instead of learning garbage (`.state`: the epoch so far)."
     def __init__(self, msg:str, state=None): super().__init__(msg); self.state = state
 
+class StepOutOfMemory(torch.OutOfMemoryError):
+    "Out of memory in one part of a training step (`phase`: forward, backward or optimizer), raised when `on_oom='raise'`."
+    def __init__(self, phase:str, cause:BaseException):
+        super().__init__(f'out of memory in the {phase}: {str(cause).splitlines()[0][:200] if str(cause) else type(cause).__name__}')
+        self.phase = phase
+
 @dataclass
 class StepResult:
     "What one `train_step` did (no timings: probes time the call themselves)."
@@ -103,7 +110,8 @@ def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, w
             parts.append((loss.item() * n, to_pk(model, out.detach()).cpu(), b.y.detach().float().view(-1).cpu()))
         return
     except Exception as e:
-        if not is_oom(e) or on_oom == 'raise': raise
+        if is_oom(e) and on_oom == 'raise': raise StepOutOfMemory(where, e) from e
+        if not is_oom(e): raise
         if is_ddp():
             raise RuntimeError(f"out of memory under DDP on a batch of {n} complexes; lower train.batch_size "
                                f"(or use train.max_atoms_per_batch / the aidd_optimize profile): {e}") from e
@@ -130,7 +138,9 @@ def _recover_oom(model, batch, cfg, device, precision, scaler, optimizer, weight
 def _params(optimizer):
     return [p for g in optimizer.param_groups for p in g['params']]
 
-def optimizer_step(model, optimizer, scaler, cfg:TrainConfig, device, res:StepResult, scheduler=None) -> StepResult:
+def optimizer_step(model, optimizer, scaler, cfg:TrainConfig, device, res:StepResult, scheduler=None,
+                   on_oom:str='skip' # skip: log and go on without this step; raise: `StepOutOfMemory` (probes)
+                  ) -> StepResult:
     "Unscale, clip, check the gradient norm, step (optimizer, scaler, scheduler), zero the gradients."
     params = [p for p in _params(optimizer) if p.grad is not None]
     try:
@@ -153,6 +163,9 @@ def optimizer_step(model, optimizer, scaler, cfg:TrainConfig, device, res:StepRe
             scaler.update()
     except Exception as e:
         if not is_oom(e): raise
+        if on_oom == 'raise':
+            optimizer.zero_grad(set_to_none=True)
+            raise StepOutOfMemory('optimizer', e) from e
         res.oom_events += 1; res.reason = 'oom'; res.stepped = False
         _log.warning(f"OOM in the optimizer step: step skipped ({str(e).splitlines()[0][:160]})")
         free_memory(device)
@@ -183,7 +196,7 @@ def train_step(model:torch.nn.Module, # the model in train mode (may be DDP-wrap
         res.n_done = sum(len(p[1]) for p in parts)
         res.loss = sum(p[0] for p in parts) / res.n_done
         res.pred, res.y = torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts])
-    if step_optimizer: optimizer_step(model, optimizer, scaler, cfg, device, res, scheduler)
+    if step_optimizer: optimizer_step(model, optimizer, scaler, cfg, device, res, scheduler, on_oom='raise' if on_oom == 'raise' else 'skip')
     return res
 
 # %% ../../nbs/32_train.loop.ipynb #00000022
