@@ -8,14 +8,14 @@ import math
 from dataclasses import dataclass, field
 import numpy as np
 from ..log import get_logger
-from .probe import ProbeResult
+from .probe import ProbeResult, ProbeStatus
 
 # %% auto #0
 __all__ = ['PRIOR_BYTES_PER_EDGE_LC', 'BYTES_PER_PARAM', 'MemoryModel', 'EdgeResult', 'find_max_batch', 'max_atoms_per_batch']
 
 # %% ../../nbs/42_optimize.memory.ipynb #00000006
 _log = get_logger('optimize.memory')
-PRIOR_BYTES_PER_EDGE_LC = 0.14 * 2**20 / 1000   # ≈147 B per edge per layer·channel (CPU fp32, toy50, 2026-11-28)
+PRIOR_BYTES_PER_EDGE_LC = 0.14 * 2**20 / 1000   # ≈147 B per edge per layer·channel (CPU fp32, toy50: measured below)
 BYTES_PER_PARAM = 16                            # fp32 weights + gradients + two AdamW moments
 
 @dataclass
@@ -30,7 +30,7 @@ class MemoryModel:
         if r.peak_memory_bytes is not None and r.status in ('ok', 'oom', 'pruned'):
             o = (r.num_layers, r.hidden_channels, r.parameters, r.edges, int(r.peak_memory_bytes))
             if o not in self.obs: self.obs.append(o)
-        elif r.status == 'oom' and r.error and 'not run' not in r.error:
+        elif r.status == ProbeStatus.OOM and r.ran:
             k = (r.num_layers, r.hidden_channels)
             self.fails[k] = min(self.fails.get(k, math.inf), r.edges)
     @property

@@ -349,19 +349,32 @@ class SimulatedProber(Prober):
         self.worst = WorstCase(edges)
         self.max_batch, self._params, self.n_probes, self.seen = len(edges), {}, 0, set()
         self.cfg = Config(model=self.cfg_model)
-    def probe(self, L, C, bs, timed_steps=3, max_step_seconds=None, predicted=None, stage=None) -> ProbeResult:
+        self.world_size, self._own_group = 1, False
+    def probe(self, L, C, bs, timed_steps=3, max_step_seconds=None, predicted=None, stage=None, warmup=0) -> ProbeResult:
         if (L, C, bs) in self.seen: raise AssertionError(f'probed twice: {(L, C, bs)}')
-        self.seen.add((L, C, bs)); self.n_probes += 1
+        self.seen.add((L, C, bs))
+        return self._measure(L, C, bs, timed_steps, max_step_seconds, predicted, stage)
+    def _measure(self, L, C, bs, timed_steps, max_step_seconds, predicted, stage) -> ProbeResult:
+        self.n_probes += 1
         P, E = self.parameters(L, C), self.worst.edges(bs)
-        r = ProbeResult(L, C, bs, 'ok', edges=E, parameters=P, predicted_peak_bytes=predicted, usable_bytes=self.usable, stage=stage)
-        if (L, C) in self.land.errors: r.status, r.error = 'error', 'RuntimeError: simulated kernel failure'; return r
+        r = ProbeResult(L, C, bs, ProbeStatus.OK, edges=E, parameters=P, predicted_peak_bytes=predicted,
+                        usable_bytes=self.usable, stage=stage)
+        if (L, C) in self.land.errors:
+            r.status, r.error = ProbeStatus.ERROR, 'RuntimeError: simulated kernel failure'
+            return r
         peak = self.land.memory(L, C, P, E)
-        if peak > self.device.budget: r.status, r.error = 'oom', 'OutOfMemoryError: simulated'; return r
-        r.peak_memory_bytes = peak
-        if peak > self.usable: r.status, r.error = 'oom', 'over budget (simulated)'; return r
+        if peak > self.device.budget:
+            r.status, r.oom_phase, r.error = ProbeStatus.OOM, 'step', 'OutOfMemoryError: simulated'
+            return r
+        r.peak_memory_bytes, r.optimizer_steps = peak, 2
+        if peak > self.usable:
+            r.status, r.oom_phase, r.error = ProbeStatus.OOM, 'budget', 'over budget (simulated)'
+            return r
         t = self.land.seconds(L, C, bs * self.worst.mean_edges)
-        r.step_times = [t] * (1 if (max_step_seconds and t > max_step_seconds) else timed_steps)
+        r.step_times = [t] * (1 if too_slow([t], max_step_seconds) else timed_steps)
         r.n_timed_steps, r.step_seconds = len(r.step_times), (t if r.step_times else None)
-        if max_step_seconds and t > max_step_seconds: r.status, r.error = 'pruned', 'first timed step breaks the window'
+        if too_slow(r.step_times, max_step_seconds): r.status, r.error = ProbeStatus.PRUNED, 'slower than the stage window allows'
         return r
+    def confirm(self, L, C, bs, n=10, mode='eager', predicted=None, stage=None) -> ProbeResult:
+        return self._measure(L, C, bs, n, None, predicted, stage)
     def time_steps(self, L, C, bs, n) -> list: return [self.land.seconds(L, C, bs * self.worst.mean_edges)] * n
