@@ -6,13 +6,16 @@
 from __future__ import annotations
 import ctypes, gc, hashlib, json, os, platform, re
 from dataclasses import dataclass
+from enum import StrEnum
 import torch
 import aidd_train
 from ..log import get_logger
+from ..train.device import free_memory
 
 # %% auto #0
-__all__ = ['parse_memory', 'format_bytes', 'total_ram', 'available_ram', 'cpu_step_peak', 'tensor_bytes', 'ProbeDevice',
-           'hardware_fingerprint', 'CPUDevice', 'CUDADevice', 'get_device']
+__all__ = ['parse_memory', 'format_bytes', 'total_ram', 'available_ram', 'cpu_step_peak', 'tensor_bytes', 'MemoryLimit',
+           'ProbeDevice', 'hardware_fingerprint', 'CPUDevice', 'cuda_budget', 'describe_memory_limit', 'CUDADevice',
+           'get_device']
 
 # %% ../../nbs/40_optimize.device.ipynb #00000006
 _log = get_logger('optimize.device')
@@ -132,15 +135,24 @@ def _malloc_trim():
     try: ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError): pass
 
+class MemoryLimit(StrEnum):
+    "Which limit set a device's memory budget. A `StrEnum`: written to JSON as its value."
+    USER_BUDGET = 'user_budget'               # the budget the user gave (`--memory-budget`) is the smallest limit
+    DEVICE_TOTAL = 'device_total'             # CUDA, no budget given, the whole card free: its total memory
+    FREE_AT_START = 'free_at_start'           # CUDA: the memory free when the device was opened is the smallest limit
+    AVAILABLE_RAM = 'available_ram_fraction'  # CPU, no budget given: a fraction of the RAM available at start
+
 @dataclass
 class ProbeDevice:
     "Where probes run: a torch device, the bytes a step may use (`budget`) and how that number was chosen."
     kind: str                  # cpu | cuda
     name: str                  # e.g. 'AMD EPYC (2 threads)' or 'NVIDIA H200'
     total_memory: int          # physical bytes: RAM (or container limit) / GPU memory
-    budget: int                # bytes a training step may use
-    budget_source: str         # how `budget` was chosen
+    budget: int                # bytes a training step may use (the prober's usable memory is margin × budget)
+    budget_source: str         # how `budget` was chosen, in words
     index: int|None = None     # CUDA device index
+    memory_limit: MemoryLimit|None = None  # which limit set `budget`
+    free_at_start: int|None = None         # bytes free when the device was opened (CUDA: mem_get_info; CPU: available RAM)
     @property
     def torch_device(self) -> torch.device: return torch.device(self.kind if self.index is None else f'{self.kind}:{self.index}')
     def measure(self, fn, resident_bytes:int=0): raise NotImplementedError
@@ -148,9 +160,11 @@ class ProbeDevice:
     def synchronize(self): pass
     def free(self): gc.collect()
     def info(self) -> dict:
-        "The `hardware` section of a profile (fingerprint included)."
+        "The `hardware` section of a profile (fingerprint included; the free memory is a condition, not hardware)."
         d = dict(device=self.kind, name=self.name, total_memory_bytes=int(self.total_memory),
                  memory_budget_bytes=int(self.budget), memory_budget_source=self.budget_source,
+                 memory_limit=None if self.memory_limit is None else MemoryLimit(self.memory_limit).value,
+                 free_memory_at_start_bytes=None if self.free_at_start is None else int(self.free_at_start),
                  torch=torch.__version__, torch_geometric=_pyg_version(), aidd_train=aidd_train.__version__,
                  cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                  cuda=torch.version.cuda if self.kind == 'cuda' else None)
@@ -183,9 +197,13 @@ class CPUDevice(ProbeDevice):
                  safety:float=0.8 # never run a step predicted above this fraction of the available RAM
                 ):
         tot, av = total_ram(), available_ram()
-        if budget is None: b, src = int(fraction * av), f'default: {fraction:.0%} of the RAM available at start ({format_bytes(av)})'
-        else: b, src = parse_memory(budget), 'memory budget given by the user'
-        super().__init__('cpu', _cpu_name(), tot, b, src)
+        if budget is None:
+            b, limit = int(fraction * av), MemoryLimit.AVAILABLE_RAM
+            src = f'default: {fraction:.0%} of the RAM available at start ({format_bytes(av)})'
+        else:
+            b, limit = parse_memory(budget), MemoryLimit.USER_BUDGET
+            src = 'memory budget given by the user'
+        super().__init__('cpu', _cpu_name(), tot, b, src, None, limit, av)
         self.safety = safety
         if b > av: _log.warning(f'memory budget {format_bytes(b)} exceeds the RAM available now ({format_bytes(av)})')
     def measure(self, fn, resident_bytes:int=0):
@@ -202,28 +220,72 @@ class CPUDevice(ProbeDevice):
         return True, ''
     def free(self): gc.collect(); _malloc_trim()
 
+# %% ../../nbs/40_optimize.device.ipynb #b40c0de2
+def cuda_budget(total:int, # the card's memory, bytes
+                free:int, # bytes free when the device is opened (`torch.cuda.mem_get_info`)
+                given:int|None=None # the user's budget, bytes (None: the card's total)
+               ) -> tuple[int, MemoryLimit]:
+    "`(budget bytes, which limit applied)`: min(the user's budget, or the card's total when none is given; the free memory)."
+    if total <= 0 or free < 0: raise ValueError(f'impossible GPU memory: total {total}, free {free}')
+    if given is not None and given <= 0: raise ValueError(f'memory budget must be positive, got {given}')
+    limits = [(given, MemoryLimit.USER_BUDGET)] if given is not None else []
+    limits += [(total, MemoryLimit.DEVICE_TOTAL), (free, MemoryLimit.FREE_AT_START)]
+    return min(limits, key=lambda l: l[0])      # on a tie the first listed: the budget given is met, then the total
+
+def describe_memory_limit(limit:MemoryLimit, # which limit applied (from `cuda_budget`)
+                          total:int, # the card's memory, bytes
+                          free:int, # bytes free at start
+                          given:int|None=None # the user's budget, bytes
+                         ) -> str:
+    "The limit that set a CUDA budget, in words (the device's `budget_source`)."
+    if limit == MemoryLimit.FREE_AT_START:
+        s = (f'limited by the free memory at start: {format_bytes(free)} free of {format_bytes(total)} '
+             f'(other processes and the CUDA context hold {format_bytes(total - free)})')
+        return s if given is None else f'{s}; the budget given, {format_bytes(given)}, is larger'
+    if limit == MemoryLimit.USER_BUDGET:
+        return f'the budget given by the user ({format_bytes(free)} free of {format_bytes(total)} at start)'
+    return f"the card's total memory ({format_bytes(free)} free at start)"
+
 # %% ../../nbs/40_optimize.device.ipynb #00000013
 class CUDADevice(ProbeDevice):
-    "A CUDA GPU: real out-of-memory errors, the caching allocator's peak (`max_memory_reserved`)."
-    def __init__(self, index:int=0, budget=None):
+    "A CUDA GPU: real out-of-memory errors, the caching allocator's peak (`max_memory_reserved`), a budget within the free memory."
+    def __init__(self, index:int=0, # CUDA device index: probes run on cuda:`index`
+                 budget=None, # bytes or '4GB'; default: the card's total (either way at most what is free at start)
+                 mem_get_info=None # callable(index) -> (free, total) bytes; default `torch.cuda.mem_get_info` (tests inject numbers)
+                ):
         if not torch.cuda.is_available(): raise RuntimeError(f'CUDA is not available (torch {torch.__version__})')
         props = torch.cuda.get_device_properties(index)
         tot = int(props.total_memory)
-        if budget is None: b, src = tot, 'device total memory'
-        else: b, src = min(parse_memory(budget), tot), 'memory budget given by the user'
-        super().__init__('cuda', props.name, tot, b, src, index)
+        free, _ = (mem_get_info or torch.cuda.mem_get_info)(index)   # asked after our CUDA context exists: it is not free
+        given = None if budget is None else parse_memory(budget)
+        b, limit = cuda_budget(tot, int(free), given)
+        src = describe_memory_limit(limit, tot, int(free), given)
+        super().__init__('cuda', props.name, tot, b, src, index, limit, int(free))
+        msg = f'{props.name} (cuda:{index}): memory budget {format_bytes(b)}, {src}'
+        if given is not None and limit != MemoryLimit.USER_BUDGET:
+            _log.warning(msg)                     # the budget asked for cannot be had
+        else:
+            _log.info(msg)
     def measure(self, fn, resident_bytes:int=0):
-        "`(result, peak bytes reserved by the caching allocator during fn)`; OOM errors propagate."
+        """`(result, peak bytes the caching allocator reserved on this GPU during fn)`; OOM errors propagate.
+        The peak starts from what is already allocated (model, optimizer state, batch), so `resident_bytes` is not added."""
         dev = self.torch_device
-        torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
-        out = fn()
-        torch.cuda.synchronize(dev)
+        with torch.cuda.device(dev):              # workspaces and streams of the step go to this GPU, not the current one
+            torch.cuda.synchronize(dev)
+            torch.cuda.reset_peak_memory_stats(dev)
+            out = fn()
+            torch.cuda.synchronize(dev)
+        # reserved, not allocated: blocks the allocator holds but cannot hand to the next request (fragmentation) are
+        # memory the card no longer has, in training as here. allocated <= reserved; the max guards allocator settings
+        # that report otherwise.
         return out, int(max(torch.cuda.max_memory_reserved(dev), torch.cuda.max_memory_allocated(dev)))
     def synchronize(self): torch.cuda.synchronize(self.torch_device)
-    def free(self): gc.collect(); torch.cuda.empty_cache()
+    def free(self):
+        "Empty this GPU's cache and restart its peak count (after each probe, so the next starts from an empty cache)."
+        free_memory(self.torch_device)
 
 def get_device(name:str='auto', # auto, cpu, cuda or cuda:N
-               memory_budget=None, # bytes or '4GB' (CPU default: half the available RAM; CUDA: the whole card)
+               memory_budget=None, # bytes or '4GB' (CPU default: half the available RAM; CUDA: the card, at most what is free)
                cpu_fraction:float=0.5 # default CPU budget as a fraction of available RAM
               ) -> ProbeDevice:
     "The probe device for `name`."

@@ -56,6 +56,7 @@ class ProbeResult:
     ran: bool = True                  # False: predicted beyond what the machine can run, so never run (status `oom`)
     oom_phase: str|None = None        # where an `oom` happened: forward, backward, optimizer, budget (peak over usable), predicted
     optimizer_steps: int = 0          # optimizer steps applied during the memory measurement (≥ 1 when ok)
+    confirmation: bool = False        # the fused confirmation of a stage's choice (memory and cycle in one run)
     def __post_init__(self): self.status = ProbeStatus(self.status)
     @property
     def key(self) -> tuple: return (self.num_layers, self.hidden_channels, self.batch_size)
@@ -299,7 +300,9 @@ def confirm(self:Prober, L:int, C:int, bs:int, # the chosen configuration
             predicted:int|None=None, stage:str|None=None) -> ProbeResult:
     "One fused measurement of a chosen configuration: worst-case peak, then `n` timed representative steps, same model."
     if mode not in MODES: raise ValueError(f'mode {mode!r}: this version measures {list(MODES)}')
-    return self.probe(L, C, bs, timed_steps=n, predicted=predicted, stage=stage, warmup=1)
+    r = self.probe(L, C, bs, timed_steps=n, predicted=predicted, stage=stage, warmup=1)
+    r.confirmation = True
+    return r
 
 @patch
 def time_steps(self:Prober, L:int, C:int, bs:int, n:int) -> list:
@@ -376,5 +379,7 @@ class SimulatedProber(Prober):
         if too_slow(r.step_times, max_step_seconds): r.status, r.error = ProbeStatus.PRUNED, 'slower than the stage window allows'
         return r
     def confirm(self, L, C, bs, n=10, mode='eager', predicted=None, stage=None) -> ProbeResult:
-        return self._measure(L, C, bs, n, None, predicted, stage)
+        r = self._measure(L, C, bs, n, None, predicted, stage)
+        r.confirmation = True
+        return r
     def time_steps(self, L, C, bs, n) -> list: return [self.land.seconds(L, C, bs * self.worst.mean_edges)] * n

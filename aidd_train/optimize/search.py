@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 from scipy.stats import norm
 from ..log import get_logger
+from .probe import ProbeStatus
 
 # %% auto #0
 __all__ = ['Evaluation', 'BayesSearch']
@@ -21,7 +22,7 @@ class Evaluation:
     "What evaluating one configuration in a stage found (the search's history rows)."
     num_layers: int
     hidden_channels: int
-    status: str                        # ok | oom | error | pruned | skipped
+    status: ProbeStatus                # ok | oom (not even one complex) | error | pruned (too slow at one complex)
     batch_size: int = 0                # largest verified batch (per device)
     samples_per_s: float|None = None   # batch_size / step seconds (representative batches)
     cycle_minutes: float|None = None   # cycle_batches × step seconds / 60
@@ -35,6 +36,8 @@ class Evaluation:
     order: int = 0                     # evaluation number within the stage (1-based)
     source: str = ''                   # initial | surrogate | exhaustive | pruned
     acquisition: float|None = None     # the acquisition value when it was chosen
+    predicted_only: bool = False       # the memory model ruled it out without a probe (never counted as an evaluation)
+    def __post_init__(self): self.status = ProbeStatus(self.status)
     @property
     def point(self) -> tuple: return (self.num_layers, self.hidden_channels)
     def to_dict(self) -> dict: return asdict(self)
@@ -84,10 +87,28 @@ def tell(self:BayesSearch, point, ev:Evaluation) -> list:
     self.history.append(ev)
     hopeless = ev.status == 'oom' or (ev.status == 'pruned' and ev.batch_size <= 1)
     if not hopeless: return []
+    return self._prune_above(point, f'{ev.status} at one complex')
+
+@patch
+def _prune_above(self:BayesSearch, point, why:str) -> list:
+    "Skip every remaining point at least as large as `point` in both layers and channels (it cannot do better)."
     L, C = point
-    new = [p for p in self.remaining() if p[0] > L and p[1] > C]
-    for p in new: self.skipped[p] = f'larger in both layers and channels than {point}, which {ev.status} at one complex'
+    new = [p for p in self.remaining() if p[0] >= L and p[1] >= C and p != point]
+    for p in new: self.skipped[p] = f'at least as large in layers and channels as {point}, which was {why}'
     return new
+
+@patch
+def propose(self:BayesSearch, point, source:str):
+    "Record that `point` is evaluated next for a reason of the caller's (e.g. production's largest-first walk)."
+    self._last[tuple(point)] = (source, None)
+
+@patch
+def skip(self:BayesSearch, point, why:str) -> list:
+    "Take `point` out of the search without evaluating it (e.g. predicted not to fit one complex), with every larger point; not counted against `n_calls`."
+    point = tuple(point)
+    self._last.pop(point, None)
+    self.skipped[point] = why
+    return [point] + self._prune_above(point, why)
 
 @patch
 def _initial(self:BayesSearch) -> tuple:
@@ -102,7 +123,7 @@ def _initial(self:BayesSearch) -> tuple:
 def ask(self:BayesSearch):
     "The next point to evaluate, or None when the budget is spent or nothing is left."
     rem = self.remaining()
-    if not rem or len(self.history) >= self.n_calls: return None
+    if not rem or len(self.history) >= self.n_calls: return None     # skipped points are not in the history: not counted
     if self.exhaustive: p, src, acq = rem[0], 'exhaustive', None
     elif len(self.history) < self.n_initial: p, src, acq = self._initial(), 'initial', None
     else:
@@ -161,10 +182,14 @@ def acquisition(self:BayesSearch, pts:list) -> np.ndarray:
     pw = np.exp(log_pw)
     best = [-math.log(e.samples_per_s) for e in self.history if e.samples_per_s and e.in_window is not False and e.status == 'ok']
     if gp_o is not None and best: return gaussian_ei(X, gp_o, y_opt=min(best), xi=0.01) * pw * pm
-    # no point in the window yet: P(window) × P(memory), ties broken by the same product in log space — where the window
-    # is out of reach (P underflows to 0 everywhere) the points predicted to come closest to it rank first; then smaller
-    score = log_pw + np.log(np.maximum(pm, 1e-300))
-    rank = np.empty(len(pts)); rank[np.lexsort((-np.arange(len(pts)), score))] = np.arange(1, len(pts) + 1)
+    # no point in the window yet: P(window) × P(memory). Where the window is out of reach that product underflows to 0
+    # everywhere, so ties are broken by rank: points likely to fit (P(memory) ≥ 0.5) first — a log P(window) of −700
+    # must not outweigh a point that will not fit at all — among them the ones predicted closest to the window, then
+    # smaller; the unlikely ones after, most likely to fit first
+    likely = pm >= 0.5
+    rank = np.empty(len(pts))
+    order = np.lexsort((-np.arange(len(pts)), np.where(likely, log_pw, 0.0), np.where(likely, 0.0, pm), likely))
+    rank[order] = np.arange(1, len(pts) + 1)
     return pw * pm + 1e-9 * rank / len(pts)
 
 

@@ -4,23 +4,27 @@
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000002
 from __future__ import annotations
-import copy, math, os, time
+import contextlib, copy, math, os, signal, threading, time
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 import numpy as np
-from dataclasses import dataclass, asdict
 from scipy.stats import norm
 from ..config import Config, ConfigError, OptimizeConfig
 from ..log import get_logger
 from .device import format_bytes
-from .probe import ProbeResult
+from .probe import ProbeResult, ProbeStatus, too_slow
 from .memory import MemoryModel, find_max_batch, max_atoms_per_batch
 from .space import STAGES, stage_space, candidates, stage_window
 from .search import BayesSearch, Evaluation
-from .profile import StageResult, StageOutcome
+from .profile import (StageResult, StageOutcome, new_profile, write_profile, reusable_stages,
+                                        data_info)
 
 # %% auto #0
-__all__ = ['RULES', 'BudgetTooSmall', 'CachedProber', 'p_memory_fn', 'TimeModel', 'fit_batch_to_time', 'evaluate_config',
+__all__ = ['TIME_AIM', 'MEMORY_HOPELESS', 'FIT_CLOSE_ENOUGH', 'ROOM', 'RULES', 'BudgetTooSmall', 'OptimizerFailed',
+           'CachedProber', 'p_memory_fn', 'TimeModel', 'fit_batch_to_time', 'BatchFinding', 'evaluate_config', 'Choice',
            'select', 'finish_stage', 'run_search_stage', 'run_production', 'smallest_check', 'search_record',
-           'run_stages', 'optimize_hardware']
+           'run_stages', 'Terminated', 'optimize_hardware']
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000006
 _log = get_logger('optimize.stages')
@@ -28,11 +32,17 @@ _log = get_logger('optimize.stages')
 class BudgetTooSmall(ConfigError):
     "Not even the smallest configuration fits one complex in the memory budget."
 
+class OptimizerFailed(ConfigError):
+    "No configuration could be measured at all (every probe failed with an error); the profile says why for each."
+
 class CachedProber:
     "Wraps a prober so a (layers, channels, batch) probed before — in this run or a reused profile — is never probed again."
     def __init__(self, inner, cached:list|None=None):
         self.inner, self.cache, self.new, self.retimed = inner, {}, [], []
-        for r in cached or []: self.cache[r.key] = r
+        self.confirmed = {}                       # (L, C, bs) -> the latest confirmation probe
+        for r in cached or []:
+            if r.confirmation: self.confirmed[r.key] = r
+            else: self.cache[r.key] = r
     def __getattr__(self, name): return getattr(self.inner, name)
     def probe(self, L, C, bs, timed_steps=3, max_step_seconds=None, predicted=None, stage=None) -> ProbeResult:
         old = self.cache.get((L, C, bs))
@@ -43,32 +53,48 @@ class CachedProber:
             return r
         r = self.inner.probe(L, C, bs, timed_steps=timed_steps, max_step_seconds=max_step_seconds, predicted=predicted, stage=stage)
         self.cache[(L, C, bs)] = r
-        if not (r.status == 'oom' and 'not run' in (r.error or '')): self.new.append(r)
+        if r.ran: self.new.append(r)
+        return r
+    def confirm(self, L, C, bs, n:int, mode:str='eager', predicted=None, stage=None) -> ProbeResult:
+        "The fused confirmation; a confirmation of this configuration already recorded (a resumed run) is reused."
+        old = self.confirmed.get((L, C, bs))
+        if old is not None and old.n_timed_steps >= n:
+            r = copy.deepcopy(old)
+            r.from_cache = True
+            return r
+        r = self.inner.confirm(L, C, bs, n=n, mode=mode, predicted=predicted, stage=stage)
+        r.confirmation = True
+        self.confirmed[(L, C, bs)] = r
+        if r.ran: self.new.append(r)
         return r
     @staticmethod
     def _adapt(old:ProbeResult, timed_steps, max_step_seconds, stage):
         "The cached result seen with this stage's time limit; None when its timing is too short to answer."
-        r = copy.deepcopy(old); r.stage = stage
-        if r.status in ('oom', 'error'): return r
-        first = r.step_times[0] if r.step_times else None
-        if max_step_seconds is not None and first is not None and first > max_step_seconds:
-            r.status, r.error = 'pruned', f'first timed step {first:.2f} s > {max_step_seconds:.2f} s allowed by the stage window'
-            r.step_times, r.n_timed_steps, r.step_seconds = [first], 1, first
+        r = copy.deepcopy(old)
+        r.stage = stage
+        if r.status in (ProbeStatus.OOM, ProbeStatus.ERROR): return r
+        if too_slow(r.step_times, max_step_seconds):
+            r.status = ProbeStatus.PRUNED
+            r.error = f'timed steps slower than the {max_step_seconds:.2f} s the stage window allows'
             return r
-        if old.status == 'ok' and old.n_timed_steps >= timed_steps: return r
+        if old.status == ProbeStatus.OK and old.n_timed_steps >= timed_steps: return r
         return None
     def _retime(self, old:ProbeResult, timed_steps, max_step_seconds, stage) -> ProbeResult:
         "Memory known, timing cut short by another stage's window: time again (no second memory probe)."
         ts = self.inner.time_steps(old.num_layers, old.hidden_channels, old.batch_size, timed_steps)
-        r = copy.deepcopy(old); r.stage, r.status, r.error = stage, 'ok', None
+        r = copy.deepcopy(old)
+        r.stage, r.status, r.error = stage, ProbeStatus.OK, None
         r.step_times, r.n_timed_steps, r.step_seconds = list(ts), len(ts), float(np.mean(ts))
-        if max_step_seconds is not None and ts[0] > max_step_seconds: r.status, r.error = 'pruned', 'first timed step breaks the window'
+        if too_slow(ts, max_step_seconds): r.status, r.error = ProbeStatus.PRUNED, 'slower than the stage window allows'
         self.cache[old.key] = r
         self.retimed.append(dict(num_layers=r.num_layers, hidden_channels=r.hidden_channels, batch_size=r.batch_size,
                                  stage=stage, step_times=list(ts)))
         return r
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000008
+TIME_AIM = 0.95          # aim a time-limited batch at this fraction of the step limit (room for noise)
+MEMORY_HOPELESS = 1.5    # predicted over this many times the usable memory for one complex: skipped without a probe
+
 def p_memory_fn(prober, mm:MemoryModel, rel_sd:float=0.25):
     "P(one complex fits) for (L, C) from the memory model's prediction, with a log-normal error of `rel_sd`."
     def p(L, C):
@@ -76,175 +102,275 @@ def p_memory_fn(prober, mm:MemoryModel, rel_sd:float=0.25):
         return float(norm.sf(math.log(max(pred, 1) / prober.usable) / rel_sd))
     return p
 
+def _step_time(r:ProbeResult) -> float|None:
+    "A probe's step time: the mean when it finished timing, the first step when it was cut short."
+    if not r.step_times: return None
+    return r.step_seconds if r.status == ProbeStatus.OK else r.step_times[0]
+
 @dataclass
 class TimeModel:
     "Step time of representative batches ≈ t0 + k·(layers·channels)·(batch × mean edges), shared; scaled per configuration."
     obs:list = None
     def __post_init__(self): self.obs = self.obs or []
     def add(self, r:ProbeResult, mean_edges:float):
-        if r.step_times and r.status in ('ok', 'pruned'):
-            o = (r.num_layers, r.hidden_channels, r.batch_size * mean_edges, r.step_seconds if r.status == 'ok' else r.step_times[0])
+        if r.step_times and r.status in (ProbeStatus.OK, ProbeStatus.PRUNED):
+            o = (r.num_layers, r.hidden_channels, r.batch_size * mean_edges, _step_time(r))
             if o not in self.obs: self.obs.append(o)
     def predict(self, L, C, E) -> float|None:
         if not self.obs: return None
-        x = np.array([l * c * e for l, c, e, t in self.obs]); y = np.array([t for *_, t in self.obs])
+        x = np.array([l * c * e for l, c, e, t in self.obs])
+        y = np.array([t for *_, t in self.obs])
         if len(set(x)) >= 2 and np.polyfit(x, y, 1)[0] > 0: k, t0 = np.polyfit(x, y, 1)
         else: k, t0 = float(np.sum(x * y) / np.sum(x * x)), 0.0
         shared = lambda l, c, e: max(t0 + k * l * c * e, 1e-9)
         mine = [(e, t) for l, c, e, t in self.obs if (l, c) == (L, C)]
-        if mine: e0, t_0 = max(mine); return t_0 * shared(L, C, E) / shared(L, C, e0)
-        return shared(L, C, E)
+        if not mine: return shared(L, C, E)
+        e0, t_0 = max(mine)
+        return t_0 * shared(L, C, E) / shared(L, C, e0)
     def max_batch(self, L, C, max_step, mean_edges, cap) -> int|None:
-        "Largest batch predicted to step within 0.95 × `max_step` (None without data)."
+        "Largest batch predicted to step within `TIME_AIM` × `max_step` (None without data)."
         if not self.obs: return None
+        fits = lambda b: self.predict(L, C, b * mean_edges) <= TIME_AIM * max_step
         b = 0
         for e in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192):
-            if e > cap or self.predict(L, C, e * mean_edges) > 0.95 * max_step: break
+            if e > cap or not fits(e): break
             b = e
         lo, hi = b, min(cap, 2 * b if b else 1)
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self.predict(L, C, mid * mean_edges) <= 0.95 * max_step: lo = mid
+            if fits(mid): lo = mid
             else: hi = mid - 1
         return max(lo, 1)
 
 # %% ../../nbs/46_optimize.stages.ipynb #0000000c
+FIT_CLOSE_ENOUGH = 1.1   # stop refining a time-limited batch once the bracket is within 10 %
+
 def fit_batch_to_time(prober, L:int, C:int, timed:list, upper:int, max_step:float, ocfg:OptimizeConfig,
                       stage:str|None=None, on_probe=None, max_probes:int=3) -> tuple:
     "Largest batch ≤ `upper` whose representative step stays within `max_step` s: (ProbeResult or None, new probes)."
-    pts = [(r.batch_size, r.step_seconds if r.status == 'ok' else r.step_times[0]) for r in timed if r.step_times]
+    pts = [(r.batch_size, _step_time(r)) for r in timed if r.step_times]
     lo, hi, best, probes = 0, upper + 1, None, []
     for r in timed:
-        if not r.step_times: continue
-        if r.status == 'ok' and r.step_seconds <= max_step:
+        if not r.step_times and r.status != ProbeStatus.OOM: continue
+        if r.ok and r.step_seconds <= max_step:
             if lo < r.batch_size <= upper: lo, best = r.batch_size, r
-        elif r.status in ('ok', 'pruned'): hi = min(hi, r.batch_size)
-        elif r.status == 'oom': hi = min(hi, r.batch_size)
-    while len(probes) < max_probes and hi > lo + 1 and hi > int(lo * 1.1) + 1:
-        b = np.array([p[0] for p in pts], float); t = np.array([p[1] for p in pts], float)
+        else: hi = min(hi, r.batch_size)
+    while len(probes) < max_probes and hi > lo + 1 and hi > int(lo * FIT_CLOSE_ENOUGH) + 1:
+        b = np.array([p[0] for p in pts], float)
+        t = np.array([p[1] for p in pts], float)
         t1, t0 = np.polyfit(b, t, 1) if len(set(b)) >= 2 else (t[0] / b[0], 0.0)
-        target = int((0.95 * max_step - t0) / max(t1, 1e-12))
+        target = int((TIME_AIM * max_step - t0) / max(t1, 1e-12))
         target = min(max(target, lo + 1), hi - 1)
         r = prober.probe(L, C, target, timed_steps=ocfg.probe_steps, max_step_seconds=max_step, stage=stage)
         probes.append(r)
         if on_probe: on_probe(r)
-        if r.step_times: pts.append((target, r.step_seconds if r.status == 'ok' else r.step_times[0]))
+        if r.step_times: pts.append((target, _step_time(r)))
         if r.ok and r.step_seconds <= max_step: lo, best = target, r
         else: hi = target
-        if r.status == 'error': break
+        if r.status == ProbeStatus.ERROR: break
     return best, probes
 
-# %% ../../nbs/46_optimize.stages.ipynb #0000000f
+# %% ../../nbs/46_optimize.stages.ipynb #2afb815f
+ROOM = 0.85              # a time-capped batch whose step uses under this share of the limit is raised towards memory
+
+@dataclass
+class BatchFinding:
+    "What the batch search of one configuration has found so far."
+    status: ProbeStatus
+    batch_size: int                   # largest verified batch (0: none)
+    best: ProbeResult|None            # the probe at that batch
+    probes: list                      # every probe this configuration ran
+    reason: str|None = None           # for people: why the batch is what it is
+
+def _predicted_unfit(prober, mm:MemoryModel, L:int, C:int) -> str|None:
+    "Why (L, C) is skipped without a probe — the calibrated memory model puts one complex far over the usable memory — or None."
+    if mm.n < 2: return None
+    pred = mm.predict(L, C, prober.parameters(L, C), prober.worst.edges(1))
+    if pred <= MEMORY_HOPELESS * prober.usable: return None
+    return (f'predicted {format_bytes(pred)} for one complex, > {MEMORY_HOPELESS} × usable '
+            f'{format_bytes(prober.usable)}: not probed')
+
+def _memory_edge(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:OptimizeConfig, max_step, tcap, on_probe) -> BatchFinding:
+    "The largest batch whose worst case fits (at most `tcap`, the time model's batch, when given)."
+    er = find_max_batch(prober, mm, L, C, timed_steps=ocfg.probe_steps, max_step_seconds=max_step,
+                        tolerance=ocfg.edge_tolerance, stage=stage, on_probe=on_probe, cap=tcap)
+    reason = er.error
+    if er.capped: reason = f'batch limited by the dataset size ({prober.max_batch} complexes), not by memory'
+    return BatchFinding(ProbeStatus(er.status), er.batch_size, er.best, list(er.probes), reason)
+
+# %% ../../nbs/46_optimize.stages.ipynb #2e82e6a9
+def _at_one_complex(prober, L:int, C:int, f:BatchFinding, stage:str, ocfg:OptimizeConfig, max_step:float, window,
+                    on_probe) -> BatchFinding:
+    "Too slow at every batch tried: probe batch 1 (unless it was) before calling the configuration too slow."
+    one = next((r for r in f.probes if r.batch_size == 1 and r.step_times), None)
+    if one is None:
+        one = prober.probe(L, C, 1, timed_steps=ocfg.probe_steps, max_step_seconds=max_step, stage=stage)
+        f.probes.append(one)
+        if on_probe: on_probe(one)
+    if one.ok:        # not slower beyond its noise: kept; its measured cycle decides in the stage's rule
+        return BatchFinding(ProbeStatus.OK, 1, one, f.probes, f'batch 1: the {window[1]:g} min window allows no more')
+    if one.status == ProbeStatus.PRUNED:
+        why = f'too slow for the {window[1]:g} min window even with one complex ({_step_time(one):.2f} s per step)'
+        return BatchFinding(ProbeStatus.PRUNED, 1, None, f.probes, why)
+    return BatchFinding(one.status, 0, None, f.probes, one.error)
+
+def _fit_to_window(prober, mm:MemoryModel, tm, L:int, C:int, f:BatchFinding, stage:str, ocfg:OptimizeConfig,
+                   window, tcap, on_probe) -> BatchFinding:
+    "In a windowed stage: lower a too-slow batch until its step fits the window, or raise one the time model capped too low."
+    if f.status not in (ProbeStatus.OK, ProbeStatus.PRUNED): return f
+    max_step = window[1] * 60 / ocfg.cycle_batches
+    mem_edge = mm.max_batch(L, C, prober.parameters(L, C), prober.worst, prober.usable, prober.max_batch)
+    step = f.best.step_seconds if f.best is not None else None
+    slow = f.status == ProbeStatus.PRUNED or (step is not None and step > max_step)
+    time_capped = tcap is not None and tcap <= f.batch_size < mem_edge
+    by_window = lambda b: f'batch set by the {window[1]:g} min window ({b}), below the memory edge (~{mem_edge})'
+    room = not slow and time_capped and step is not None and step < ROOM * max_step
+    if not (slow or room):
+        if time_capped: f.reason = by_window(f.batch_size)
+        return f
+    if tm is not None:
+        for r in f.probes: tm.add(r, prober.worst.mean_edges)
+    upper = f.batch_size - 1 if slow else mem_edge
+    tb, more = fit_batch_to_time(prober, L, C, f.probes, upper, max_step, ocfg, stage, on_probe)
+    f.probes += more
+    if tb is not None and (slow or tb.batch_size > f.batch_size):
+        return BatchFinding(ProbeStatus.OK, tb.batch_size, tb, f.probes, by_window(tb.batch_size))
+    if not slow:
+        f.reason = by_window(f.batch_size)
+        return f
+    return _at_one_complex(prober, L, C, f, stage, ocfg, max_step, window, on_probe)
+
+# %% ../../nbs/46_optimize.stages.ipynb #0a10163f
+def _evaluation(prober, mm:MemoryModel, L:int, C:int, f:BatchFinding, ocfg:OptimizeConfig, window, n_probes:int) -> Evaluation:
+    "The search's record of one configuration, from what its batch search found."
+    P = prober.parameters(L, C)
+    ev = Evaluation(L, C, f.status, f.batch_size, parameters=P, reason=f.reason, n_probes=n_probes)
+    b = f.best
+    if b is not None:
+        ev.peak_memory_bytes, ev.step_seconds = b.peak_memory_bytes, b.step_seconds
+    if b is not None and b.step_seconds:
+        ev.samples_per_s = min(b.batch_size, prober.max_batch) / b.step_seconds
+        ev.cycle_minutes = ocfg.cycle_batches * b.step_seconds / 60
+    if window and ev.cycle_minutes is not None: ev.in_window = window[0] <= ev.cycle_minutes <= window[1]
+    if f.status == ProbeStatus.OK: ev.max_atoms_per_batch = max_atoms_per_batch(mm, L, C, P, prober.usable, prober.worst.density)
+    return ev
+
 def evaluate_config(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:OptimizeConfig, on_probe=None,
                     tm:TimeModel|None=None) -> Evaluation:
     "Largest batch of (L, C) that fits memory (and, in a windowed stage, keeps the cycle under the window's upper edge)."
     window = stage_window(stage, ocfg)
-    max_step = window[1] * 60 / ocfg.cycle_batches if window else None
-    P, me = prober.parameters(L, C), prober.worst.mean_edges
-    pred1 = mm.predict(L, C, P, prober.worst.edges(1))
-    if mm.n >= 2 and pred1 > 1.5 * prober.usable:
-        return Evaluation(L, C, 'oom', parameters=P, reason=f'predicted {format_bytes(pred1)} for one complex, > 1.5 × usable '
-                                                             f'{format_bytes(prober.usable)}: not probed')
+    why = _predicted_unfit(prober, mm, L, C)
+    if why is not None:
+        return Evaluation(L, C, ProbeStatus.OOM, parameters=prober.parameters(L, C), reason=why, predicted_only=True)
     n0 = len(getattr(prober, 'new', []))
+    max_step = window[1] * 60 / ocfg.cycle_batches if window else None
+    me = prober.worst.mean_edges
     tcap = tm.max_batch(L, C, max_step, me, prober.max_batch) if (tm is not None and max_step) else None
-    er = find_max_batch(prober, mm, L, C, timed_steps=ocfg.probe_steps, max_step_seconds=max_step,
-                        tolerance=ocfg.edge_tolerance, stage=stage, on_probe=on_probe, cap=tcap)
-    probes = list(er.probes)
-    status, bs, best, reason = er.status, er.batch_size, er.best, er.error
-    if er.capped: reason = f'batch limited by the dataset size ({prober.max_batch} complexes), not by memory'
-    if max_step and er.status in ('ok', 'pruned'):
-        mem_edge = mm.max_batch(L, C, P, prober.worst, prober.usable, prober.max_batch)
-        slow = er.status == 'pruned' or (best is not None and best.step_seconds and best.step_seconds > max_step)
-        room = (not slow and tcap is not None and bs >= tcap and bs < mem_edge
-                and best is not None and best.step_seconds and best.step_seconds < 0.85 * max_step)
-        if slow or room:
-            if tm is not None:
-                for r in probes: tm.add(r, me)
-            tb, more = fit_batch_to_time(prober, L, C, probes, (bs - 1) if slow else mem_edge, max_step, ocfg, stage, on_probe)
-            probes += more
-            if tb is not None and (slow or tb.batch_size > bs): status, bs, best = 'ok', tb.batch_size, tb
-            elif slow: status, bs, best = 'pruned', min(bs, 1), None
-            reason = (f'too slow for the {window[1]:g} min window even with one complex' if status == 'pruned' else
-                      f'batch set by the {window[1]:g} min window ({bs}), below the memory edge (~{mem_edge})')
-        elif tcap is not None and bs >= tcap and bs < mem_edge:
-            reason = f'batch set by the {window[1]:g} min window ({bs}), below the memory edge (~{mem_edge})'
+    f = _memory_edge(prober, mm, L, C, stage, ocfg, max_step, tcap, on_probe)
+    if window: f = _fit_to_window(prober, mm, tm, L, C, f, stage, ocfg, window, tcap, on_probe)
     if tm is not None:
-        for r in probes: tm.add(r, me)
-    ev = Evaluation(L, C, status, bs, parameters=P, reason=reason,
-                    n_probes=len(prober.new) - n0 if hasattr(prober, 'new') else len(probes))
-    if best is not None:
-        ev.peak_memory_bytes, ev.step_seconds = best.peak_memory_bytes, best.step_seconds
-        if best.step_seconds:
-            ev.samples_per_s = min(best.batch_size, prober.max_batch) / best.step_seconds
-            ev.cycle_minutes = ocfg.cycle_batches * best.step_seconds / 60
-    if window and ev.cycle_minutes is not None: ev.in_window = window[0] <= ev.cycle_minutes <= window[1]
-    if status == 'ok': ev.max_atoms_per_batch = max_atoms_per_batch(mm, L, C, P, prober.usable, prober.worst.density)
-    return ev
+        for r in f.probes: tm.add(r, me)
+    n = len(prober.new) - n0 if hasattr(prober, 'new') else len(f.probes)
+    return _evaluation(prober, mm, L, C, f, ocfg, window, n)
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000011
-def select(stage:str, history:list, window) -> tuple:
-    "(chosen Evaluation or None, note): the stage's rule over its evaluations (see the table above)."
-    ok = [e for e in history if e.status == 'ok' and e.batch_size > 0]
-    if not ok: return None, 'no configuration fits one complex in the memory budget'
-    if stage == 'production':
-        return max(ok, key=lambda e: (e.parameters, e.batch_size)), 'the largest model (parameters) that fits, then its largest batch'
+class Choice(NamedTuple):
+    "A stage's rule applied to its evaluations: the chosen one (or None), how the stage ended, a note for people."
+    evaluation: Evaluation|None
+    outcome: StageOutcome
+    note: str
+
+def _nothing_fits(history:list, window) -> Choice:
+    "Why no configuration was chosen, from what the evaluations really found."
+    if any(e.status == ProbeStatus.PRUNED for e in history):
+        return Choice(None, StageOutcome.TOO_SLOW, f'every configuration that fits memory is too slow for the '
+                                                   f'{window[1]:g} min window even with one complex')
+    if history and all(e.status == ProbeStatus.ERROR for e in history):
+        return Choice(None, StageOutcome.FAILED, 'every configuration evaluated failed with an error (see the probes)')
+    return Choice(None, StageOutcome.DOES_NOT_FIT, 'no configuration fits one complex in the memory budget')
+
+def select(stage:str, history:list, window) -> Choice:
+    "The stage's rule over its evaluations (see the table above)."
+    ok = [e for e in history if e.status == ProbeStatus.OK and e.batch_size > 0]
+    if not ok: return _nothing_fits(history, window)
+    if stage in ('production', 'smoke_test') or window is None:
+        e = max(ok, key=lambda e: (e.parameters, e.batch_size))
+        return Choice(e, StageOutcome.FITS, 'the largest model (parameters) that fits, then its largest batch')
     timed = [e for e in ok if e.samples_per_s]
     inside = [e for e in timed if e.in_window]
     if inside:
-        return max(inside, key=lambda e: (e.samples_per_s, e.parameters)), (
-            f'most samples/s among the configurations whose cycle fits the {window[0]:g}–{window[1]:g} min window at their largest batch')
+        e = max(inside, key=lambda e: (e.samples_per_s, e.parameters))
+        return Choice(e, StageOutcome.IN_WINDOW, f'most samples/s among the configurations whose cycle fits the '
+                                                 f'{window[0]:g}–{window[1]:g} min window at their largest batch')
     below = [e for e in timed if e.cycle_minutes < window[0]]
     if below:
         e = max(below, key=lambda e: (e.cycle_minutes, e.parameters))
-        return e, (f'nothing landed inside the {window[0]:g}–{window[1]:g} min window: every feasible configuration evaluated '
-                   f'has a shorter cycle (memory-bound on this device); took the one closest from below ({e.cycle_minutes:.1f} min)')
-    return None, f'every configuration that fits memory has a cycle longer than {window[1]:g} min (the upper edge is hard)'
+        return Choice(e, StageOutcome.CLOSEST_BELOW,
+                      f'nothing landed inside the {window[0]:g}–{window[1]:g} min window: every feasible configuration '
+                      f'evaluated has a shorter cycle (memory-bound on this device); took the one closest from below '
+                      f'({e.cycle_minutes:.1f} min)')
+    return Choice(None, StageOutcome.TOO_SLOW, f'every configuration that fits memory has a cycle longer than '
+                                               f'{window[1]:g} min (the upper edge is hard)')
 
-# %% ../../nbs/46_optimize.stages.ipynb #00000015
-def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, window) -> tuple:
-    "Re-time `ev` at its batch with `timing_steps` steps: (step seconds, cycle minutes, samples/s, steps timed)."
-    ts = prober.time_steps(ev.num_layers, ev.hidden_channels, ev.batch_size, ocfg.timing_steps)
-    step = sum(ts) / len(ts)
-    return step, ocfg.cycle_batches * step / 60, min(ev.batch_size, prober.max_batch) / step, len(ts)
-
-def _outcome(window, in_window) -> StageOutcome:
-    if window is None: return StageOutcome.FITS
-    return StageOutcome.IN_WINDOW if in_window else StageOutcome.CLOSEST_BELOW
-
-def _result(stage, ev:Evaluation, prober, ocfg, window, rule, note, n_eval, n_probes, mode) -> StageResult:
-    return StageResult(stage=stage, num_layers=ev.num_layers, hidden_channels=ev.hidden_channels, batch_size=ev.batch_size,
-                       outcome=_outcome(window, ev.in_window), cycle_minutes=ev.cycle_minutes, samples_per_s=ev.samples_per_s,
-                       step_seconds=ev.step_seconds, peak_memory_bytes=ev.peak_memory_bytes, memory_margin=ocfg.memory_margin,
-                       usable_memory_bytes=prober.usable, parameters=ev.parameters, max_atoms_per_batch=ev.max_atoms_per_batch,
-                       window_minutes=list(window) if window else None, in_window=ev.in_window, rule=rule, note=note,
-                       n_evaluations=n_eval, n_probes=n_probes, search_mode=mode)
-
+# %% ../../nbs/46_optimize.stages.ipynb #3fdeb995
 RULES = {'prototyping': 'most samples/s among the configurations whose cycle fits the window at their largest batch',
          'validation': 'most samples/s among the configurations whose cycle fits the window at their largest batch',
          'production': 'the largest model (parameters) that fits, then its largest batch',
          'smoke_test': 'the smallest configuration, batch 1, one step'}
 
-def finish_stage(stage, history:list, prober, ocfg, window, n_probes:int, mode:str) -> StageResult|None:
-    "Apply the stage's rule, confirm the winner's cycle time (falling back if it breaks the upper edge), build the result."
+def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, stage:str, mm:MemoryModel|None, mode:str, on_probe) -> ProbeResult:
+    "The fused confirmation of `ev`: worst-case peak and `timing_steps` representative steps, one model, in `mode`."
+    L, C, bs = ev.num_layers, ev.hidden_channels, ev.batch_size
+    pred = mm.predict(L, C, prober.parameters(L, C), prober.worst.edges(bs)) if mm is not None else None
+    r = prober.confirm(L, C, bs, n=ocfg.timing_steps, mode=mode, predicted=pred, stage=stage)
+    if on_probe: on_probe(r)
+    return r
+
+def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober, ocfg:OptimizeConfig, window) -> StageResult:
+    "The stage's record: the choice, with the memory and the cycle of its confirmation (`c`) — no other number."
+    cycle = ocfg.cycle_batches * c.step_seconds / 60
+    in_window = window[0] <= cycle <= window[1] if window else None
+    if window is None: outcome = StageOutcome.FITS
+    else: outcome = StageOutcome.IN_WINDOW if in_window else StageOutcome.CLOSEST_BELOW
+    return StageResult(stage=stage, num_layers=ev.num_layers, hidden_channels=ev.hidden_channels, batch_size=ev.batch_size,
+                       outcome=outcome, cycle_minutes=cycle, samples_per_s=min(ev.batch_size, prober.max_batch) / c.step_seconds,
+                       step_seconds=c.step_seconds, step_times=list(c.step_times), peak_memory_bytes=c.peak_memory_bytes,
+                       predicted_peak_bytes=c.predicted_peak_bytes, memory_margin=ocfg.memory_margin,
+                       usable_memory_bytes=prober.usable, parameters=ev.parameters,
+                       max_atoms_per_batch=ev.max_atoms_per_batch, window_minutes=list(window) if window else None,
+                       in_window=in_window, rule=RULES[stage],
+                       note=choice.note if outcome == StageOutcome.CLOSEST_BELOW else None,
+                       n_timed_steps=c.n_timed_steps, world_size=getattr(prober, 'world_size', 1))
+
+# %% ../../nbs/46_optimize.stages.ipynb #a6f013d2
+def finish_stage(stage:str, history:list, prober, ocfg:OptimizeConfig, window, mm:MemoryModel|None=None,
+                 mode:str='eager', on_probe=None, tries:int=3) -> tuple:
+    "Apply the stage's rule and confirm the choice (the next best when the confirmation breaks memory or the window): (StageResult or None, Choice)."
     hist = list(history)
-    for _ in range(3):
-        ev, note = select(stage, hist, window)
-        if ev is None: return None
-        step, cyc, sps, n = _confirm(prober, ev, ocfg, window)
-        if window and cyc > window[1]:
-            _log.warning(f'{stage}: L={ev.num_layers} C={ev.hidden_channels} confirmed at {cyc:.1f} min > {window[1]:g}; next best')
-            hist = [e for e in hist if e is not ev]; continue
-        ev = copy.copy(ev); ev.step_seconds, ev.cycle_minutes, ev.samples_per_s = step, cyc, sps
-        if window: ev.in_window = window[0] <= cyc <= window[1]
-        res = _result(stage, ev, prober, ocfg, window, RULES[stage], note if 'nothing landed' in note else None,
-                      len(history), n_probes, mode)
-        res.n_timed_steps = n
-        return res
-    return None
+    choice = select(stage, hist, window)
+    for _ in range(tries):
+        ev = choice.evaluation
+        if ev is None: return None, choice
+        c = _confirm(prober, ev, ocfg, stage, mm, mode, on_probe)
+        cycle = ocfg.cycle_batches * c.step_seconds / 60 if c.ok and c.step_seconds else None
+        if cycle is not None and not (window and cycle > window[1]):
+            return _stage_result(stage, ev, c, choice, prober, ocfg, window), choice
+        why = f'{c.status.value} ({c.error})' if cycle is None else f'a cycle of {cycle:.1f} min > {window[1]:g}'
+        _log.warning(f'{stage}: L={ev.num_layers} C={ev.hidden_channels} batch {ev.batch_size} confirmed with {why}; next best')
+        hist = [e for e in hist if e is not ev]
+        choice = select(stage, hist, window)
+    last = StageOutcome.TOO_SLOW if window else StageOutcome.DOES_NOT_FIT
+    return None, Choice(None, last, f'the {tries} best configurations failed their confirmation (see the warnings and probes)')
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000017
-def run_search_stage(stage:str, prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None):
-    "Bayesian (or exhaustive) search of a prototyping/validation space; returns (StageResult or None, BayesSearch)."
+def _log_evaluation(stage:str, ev:Evaluation, n:int, n_calls:int):
+    tail = f', {ev.samples_per_s:.2f} samples/s, cycle {ev.cycle_minutes:.1f} min' if ev.samples_per_s else ''
+    why = f' ({ev.reason})' if ev.reason and ev.status != ProbeStatus.OK else ''
+    _log.info(f'{stage} [{n}/{n_calls}] L={ev.num_layers} C={ev.hidden_channels}: {ev.status.value}, batch {ev.batch_size}{tail}{why}')
+
+def run_search_stage(stage:str, prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None,
+                     mode:str='eager') -> tuple:
+    "Bayesian (or exhaustive) search of a prototyping/validation space: (StageResult or None, BayesSearch, Choice)."
     window = stage_window(stage, ocfg)
     space = stage_space(stage, ocfg, model_cfg, prober.usable, prober.max_batch)
     pts = candidates(space, model_cfg, prober.parameters)
@@ -253,32 +379,44 @@ def run_search_stage(stage:str, prober, mm:MemoryModel, ocfg:OptimizeConfig, mod
     n0 = len(prober.new)
     while (p := search.ask()) is not None:
         ev = evaluate_config(prober, mm, *p, stage, ocfg, on_probe, tm)
+        if ev.predicted_only:                     # never probed: not an evaluation, never proposed again
+            search.skip(p, ev.reason)
+            _log.info(f'{stage} L={p[0]} C={p[1]}: skipped ({ev.reason})')
+            continue
         search.tell(p, ev)
-        _log.info(f'{stage} [{len(search.history)}/{ocfg.n_calls}] L={p[0]} C={p[1]}: {ev.status}, batch {ev.batch_size}'
-                  + (f', {ev.samples_per_s:.2f} samples/s, cycle {ev.cycle_minutes:.1f} min' if ev.samples_per_s else '')
-                  + (f' ({ev.reason})' if ev.reason and ev.status != 'ok' else ''))
+        _log_evaluation(stage, ev, len(search.history), ocfg.n_calls)
         if on_eval: on_eval(stage, ev, search)
-    res = finish_stage(stage, search.history, prober, ocfg, window, len(prober.new) - n0,
-                       'exhaustive' if search.exhaustive else 'bayesian')
-    return res, search
+    res, choice = finish_stage(stage, search.history, prober, ocfg, window, mm, mode, on_probe)
+    if res is not None:
+        res.n_evaluations, res.n_probes = len(search.history), len(prober.new) - n0
+        res.search_mode = 'exhaustive' if search.exhaustive else 'bayesian'
+    return res, search, choice
 
-def run_production(prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None):
+def run_production(prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None,
+                   mode:str='eager') -> tuple:
     "Walk the production candidates from the most parameters down; the first that fits, at its largest batch."
     space = stage_space('production', ocfg, model_cfg, prober.usable, prober.max_batch)
     pts = sorted(candidates(space, model_cfg, prober.parameters), key=lambda p: (-prober.parameters(*p), -p[1]))
-    search = BayesSearch(pts, len(pts), None, exhaustive=True); search.notes = space.notes
-    n0, probed = len(prober.new), 0
+    search = BayesSearch(pts, len(pts), None, exhaustive=True)
+    search.notes = space.notes
+    n0 = len(prober.new)
     for p in pts:
-        if probed >= ocfg.n_calls: break
+        if len(search.history) >= ocfg.n_calls: break
         if p in search.skipped: continue
-        search._last[p] = ('largest-first', None)
+        search.propose(p, 'largest-first')
         ev = evaluate_config(prober, mm, *p, 'production', ocfg, on_probe, tm)
-        search.tell(p, ev); probed += ev.n_probes > 0
-        _log.info(f'production L={p[0]} C={p[1]} ({ev.parameters:,} parameters): {ev.status}, batch {ev.batch_size}'
-                  + (f' ({ev.reason})' if ev.reason and ev.status != 'ok' else ''))
+        if ev.predicted_only:
+            search.skip(p, ev.reason)
+            continue
+        search.tell(p, ev)
+        _log.info(f'production L={p[0]} C={p[1]} ({ev.parameters:,} parameters): {ev.status.value}, batch {ev.batch_size}'
+                  + (f' ({ev.reason})' if ev.reason and ev.status != ProbeStatus.OK else ''))
         if on_eval: on_eval('production', ev, search)
-        if ev.status == 'ok': break
-    return finish_stage('production', search.history, prober, ocfg, None, len(prober.new) - n0, 'largest-first'), search
+        if ev.status == ProbeStatus.OK: break
+    res, choice = finish_stage('production', search.history, prober, ocfg, None, mm, mode, on_probe)
+    if res is not None:
+        res.n_evaluations, res.n_probes, res.search_mode = len(search.history), len(prober.new) - n0, 'largest-first'
+    return res, search, choice
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000019
 def smallest_check(prober, mm:MemoryModel, stages, ocfg:OptimizeConfig, model_cfg, on_probe=None) -> ProbeResult:
@@ -288,84 +426,134 @@ def smallest_check(prober, mm:MemoryModel, stages, ocfg:OptimizeConfig, model_cf
     r = prober.probe(L, C, 1, timed_steps=1, stage='smoke_test' if 'smoke_test' in stages else 'check')
     mm.add(r)
     if on_probe: on_probe(r)
-    if r.status == 'oom':
+    if r.status == ProbeStatus.OOM:
         raise BudgetTooSmall(f'the memory budget is below the smallest model\'s need: L={L} C={C} with one complex '
                              f'(the heaviest, {r.edges:,} edges) needs {format_bytes(r.peak_memory_bytes)} '
                              f'> usable {format_bytes(prober.usable)} ({r.error})')
-    if r.status == 'error': raise RuntimeError(f'the smallest configuration L={L} C={C} fails: {r.error}')
+    if r.status == ProbeStatus.ERROR: _log.warning(f'the smallest configuration L={L} C={C} fails: {r.error}; searching on')
     return r
 
 def _smoke_result(r:ProbeResult, prober, ocfg) -> StageResult:
     return StageResult(stage='smoke_test', num_layers=r.num_layers, hidden_channels=r.hidden_channels, batch_size=1,
                        outcome=StageOutcome.FITS, samples_per_s=1 / r.step_seconds if r.step_seconds else None,
-                       step_seconds=r.step_seconds, peak_memory_bytes=r.peak_memory_bytes, memory_margin=ocfg.memory_margin,
-                       usable_memory_bytes=prober.usable, parameters=r.parameters, rule=RULES['smoke_test'],
-                       n_timed_steps=r.n_timed_steps, n_evaluations=1, n_probes=1, search_mode='single')
+                       step_seconds=r.step_seconds, step_times=list(r.step_times), peak_memory_bytes=r.peak_memory_bytes,
+                       memory_margin=ocfg.memory_margin, usable_memory_bytes=prober.usable, parameters=r.parameters,
+                       rule=RULES['smoke_test'], n_timed_steps=r.n_timed_steps, n_evaluations=1, n_probes=1,
+                       search_mode='single', world_size=getattr(prober, 'world_size', 1))
 
-
-# %% ../../nbs/46_optimize.stages.ipynb #0000001a
-def search_record(search) -> dict:
-    "What the dashboards need of a stage's search: history, skipped points, surrogate snapshot, best-so-far."
+# %% ../../nbs/46_optimize.stages.ipynb #507262ff
+def search_record(search, surrogate:bool=True) -> dict:
+    "What the dashboards need of a stage's search: history, skipped points, surrogate snapshot (unless False), best-so-far."
     rec = dict(mode='exhaustive' if search.exhaustive else 'bayesian', n_calls=search.n_calls,
                window_minutes=list(search.window) if search.window else None, notes=getattr(search, 'notes', []),
                history=[e.to_dict() for e in search.history],
                skipped=[dict(num_layers=p[0], hidden_channels=p[1], reason=why) for p, why in search.skipped.items()],
                best_so_far=search.best_so_far())
+    if not surrogate: return rec
     try: rec['surrogate'] = search.surrogate()
     except Exception as e: rec['surrogate'], rec['surrogate_error'] = [], f'{type(e).__name__}: {e}'
     return rec
 
+def _run_stage(s:str, cp, mm, tm, cfg:Config, prof:dict, save, record, on_eval):
+    "One prototyping/validation/production stage into `prof` (its search record saved after every evaluation)."
+    def evaluated(stage, ev, search):
+        prof['search'][stage] = search_record(search, surrogate=False)
+        save()
+        if on_eval: on_eval(stage, ev, search)
+    t0 = time.perf_counter()
+    run = run_production if s == 'production' else partial(run_search_stage, s)
+    res, search, choice = run(cp, mm, cfg.optimize, cfg.model, on_probe=record, on_eval=evaluated, tm=tm)
+    prof['search'][s] = dict(search_record(search), outcome=choice.outcome, note=choice.note)
+    prof.setdefault('timings', []).extend(cp.retimed)
+    cp.retimed.clear()
+    if res is None: prof['notes'].append(f'{s}: no configuration found ({choice.outcome.value}): {choice.note}')
+    else: prof['stages'][s] = res.to_profile()
+    found = f'L={res.num_layers} C={res.hidden_channels} batch {res.batch_size}' if res else f'nothing found ({choice.outcome.value})'
+    cycle = f', cycle {res.cycle_minutes:.1f} min' if res is not None and res.cycle_minutes else ''
+    _log.info(f'{s}: {found}{cycle} ({time.perf_counter() - t0:.0f} s)')
+    save()
+
+# %% ../../nbs/46_optimize.stages.ipynb #bb35e230
 def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, on_eval=None, reuse:bool=True,
                announce=None # called once the smallest configuration is known to fit (the first progress lines)
               ) -> dict:
-    "Run `stages` (canonical order) into profile `prof`, sharing one memory model and probe cache; writes `out` after each."
-    from aidd_train.optimize.profile import write_profile
-    ocfg, mc = cfg.optimize, cfg.model
+    "Run `stages` (canonical order) into profile `prof`, sharing one memory model and probe cache; writes `out` after every probe."
+    ocfg = cfg.optimize
     cp = CachedProber(prober, [ProbeResult.from_dict(d) for d in prof['probes']])
     mm, tm = MemoryModel(), TimeModel()
-    for r in cp.cache.values(): mm.add(r); tm.add(r, prober.worst.mean_edges)
+    for r in cp.cache.values():
+        mm.add(r)
+        tm.add(r, prober.worst.mean_edges)
+    def save():
+        if out is not None: write_profile(out, prof)
     def record(r):
-        if getattr(r, 'from_cache', False) or 'not run' in (r.error or ''): return     # only probes that really ran
+        if getattr(r, 'from_cache', False) or not r.ran: return     # only probes that really ran, each once
         prof['probes'].append(r.to_dict())
+        save()                                                        # an interrupted search loses no probe
         if on_probe: on_probe(r)
     todo = [s for s in STAGES if s in stages and not (reuse and s in prof['stages'])]
-    for s in [s for s in STAGES if s in stages and s not in todo]: _log.info(f'{s}: reused from {out} (same hardware, data and settings)')
+    for s in [s for s in STAGES if s in stages and s not in todo]: _log.info(f'{s}: reused from {out} (same key)')
     if not todo: return prof
-    chk = smallest_check(cp, mm, todo, ocfg, mc, record)
+    chk = smallest_check(cp, mm, todo, ocfg, cfg.model, record)
     if announce: announce()
-    if 'smoke_test' in todo: prof['stages']['smoke_test'] = _smoke_result(chk, prober, ocfg).to_profile()
-    for s in [s for s in todo if s != 'smoke_test']:
-        t0 = time.perf_counter()
-        run = run_production if s == 'production' else (lambda *a, **k: run_search_stage(s, *a, **k))
-        res, search = run(cp, mm, ocfg, mc, on_probe=record, on_eval=on_eval, tm=tm)
-        prof['search'][s] = search_record(search)
-        prof.setdefault('timings', []).extend(cp.retimed); cp.retimed.clear()
-        if res is None: prof['notes'].append(f'{s}: no configuration found — {select(s, search.history, stage_window(s, ocfg))[1]}')
-        else: prof['stages'][s] = res.to_profile()
-        _log.info(f'{s}: ' + (f'L={res.num_layers} C={res.hidden_channels} batch {res.batch_size}'
-                               + (f', cycle {res.cycle_minutes:.1f} min' if res.cycle_minutes else '') if res else 'nothing found')
-                  + f' ({time.perf_counter() - t0:.0f} s)')
-        if out is not None: write_profile(out, prof)
+    if 'smoke_test' in todo and chk.ok: prof['stages']['smoke_test'] = _smoke_result(chk, prober, ocfg).to_profile()
+    for s in [s for s in todo if s != 'smoke_test']: _run_stage(s, cp, mm, tm, cfg, prof, save, record, on_eval)
     return prof
 
-# %% ../../nbs/46_optimize.stages.ipynb #0000001b
+# %% ../../nbs/46_optimize.stages.ipynb #e775de3c
 def _load():
     try: return round(os.getloadavg()[0], 2)
     except (OSError, AttributeError): return None
 
+class Terminated(KeyboardInterrupt):
+    "SIGTERM during the search, raised where the search is so the profile is written before the process ends."
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    "Turn SIGTERM into `Terminated` while the search runs (main thread only; the previous handler is restored)."
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def handler(signum, frame): raise Terminated(f'signal {signum}')
+    old = signal.signal(signal.SIGTERM, handler)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
+def _all_failed(prof:dict) -> str|None:
+    "When nothing was found and every probe that ran failed with an error: one line naming the distinct errors."
+    ran = [ProbeResult.from_dict(d) for d in prof['probes']]
+    if prof['stages'] or not ran or any(r.status != ProbeStatus.ERROR for r in ran): return None
+    errors = sorted({r.error for r in ran})
+    return f'every probe failed ({len(ran)} probes): ' + '; '.join(errors[:3]) + (' …' if len(errors) > 3 else '')
+
+# %% ../../nbs/46_optimize.stages.ipynb #cefd8a9d
+def _stopped(prof:dict, out, e:BaseException):
+    "Record why the search stopped early and write what it has (every probe so far) — then the caller re-raises."
+    prof['interrupted'] = True
+    how = 'SIGTERM' if isinstance(e, Terminated) else 'Ctrl-C' if isinstance(e, KeyboardInterrupt) else type(e).__name__
+    prof['stopped_by'] = how
+    if isinstance(e, KeyboardInterrupt):
+        note = 'the stages above are complete and every probe so far is kept; the same command resumes without repeating a probe'
+    else:
+        note = ' '.join(str(e).split())[:300] + '; every probe so far is kept'
+    prof['notes'].append(f'stopped by {how}: {note}')
+    if out is None: return
+    write_profile(out, prof)
+    _log.warning(f'stopped by {how}: what was found is in {out}')
+
 def optimize_hardware(data_dir, # processed folder (from aidd_process)
                       cfg:Config|None=None, # model/train settings of the runs to come + the `optimize` section
-                      out=None, # where to write the profile (reused when it matches); None: not written
+                      out=None, # where to write the profile (reused or resumed when its key matches); None: not written
                       stages=None, # default: cfg.optimize.stages
                       prober=None, # default: a real `Prober` on `cfg.optimize.device` (tests pass a simulated one)
                       graphs=None, manifest=None, # already loaded data (default: read from data_dir)
                       on_probe=None, # callback(ProbeResult) after every probe
                       on_eval=None, # callback(stage, Evaluation, BayesSearch) after every evaluation
-                      reuse:bool=True # reuse stage results of `out` made under the same key
+                      reuse:bool=True # reuse stage results and probes of `out` made under the same key
                      ) -> dict:
     "Find each stage's (layers, channels, batch) on this machine for this dataset; return (and write) the hardware profile."
-    from aidd_train.optimize.profile import new_profile, write_profile, reusable_stages, data_info
-    cfg = cfg or Config(); ocfg = cfg.optimize
+    cfg = cfg or Config()
+    ocfg = cfg.optimize
     stages = tuple(stages or ocfg.stages)
     bad = [s for s in stages if s not in STAGES]
     if bad: raise ConfigError(f'unknown stage(s) {bad}; choose from {list(STAGES)}')
@@ -373,7 +561,8 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
         from aidd_train.data.dataset import load_graphs, read_manifest
         manifest, graphs = read_manifest(data_dir), load_graphs(data_dir)
     if not graphs: raise ConfigError(f'{data_dir} holds no processed complexes')
-    if prober is None:
+    own = prober is None
+    if own:
         from aidd_train.optimize.device import get_device
         from aidd_train.optimize.probe import Prober
         dev = get_device(ocfg.device, ocfg.memory_budget, ocfg.cpu_budget_fraction)
@@ -381,6 +570,7 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
     prof = new_profile(prober.device.info(), data_info(manifest, graphs), cfg)
     old = reusable_stages(out, prof['key']) if (reuse and out is not None) else {}
     for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
+    if old.get('probes'): _log.info(f"{out}: same key — {len(old['probes'])} probes and stages {sorted(old['stages'])} reused")
     la = _load()
     prof['conditions'] = dict(load_average_start=la, cpu_count=os.cpu_count())
     def announce():                                  # after the budget check: a hopeless budget is one error line, no chatter
@@ -391,12 +581,17 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
             _log.warning(f'the machine is busy (load average {la:.1f} on {os.cpu_count()} CPUs): step times measured now '
                          f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
     try:
-        run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse, announce)
+        with _sigterm_raises():
+            run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse, announce)
         prof['conditions']['load_average_end'] = _load()
-    except KeyboardInterrupt:
-        prof['interrupted'] = True
-        prof['notes'].append('interrupted (Ctrl-C): the stages above are complete; re-run to finish the others')
-        if out is not None: write_profile(out, prof); _log.warning(f'interrupted: what was found is in {out}')
+    except BaseException as e:
+        _stopped(prof, out, e)
         raise
+    finally:
+        if own: prober.close()
+    prof.pop('interrupted', None)
+    prof.pop('stopped_by', None)
     if out is not None: write_profile(out, prof)
+    failed = _all_failed(prof)
+    if failed: raise OptimizerFailed(failed + (f' (every probe is in {out})' if out is not None else ''))
     return prof
