@@ -157,18 +157,23 @@ def part_edge(graphs, scenarios):
 
 def part_cycle(graphs, configs, cycle_batches, timing_steps, repeats=3):
     """Predicted vs measured cycle, `repeats` times per configuration, alternating (predict, measure, predict, ...), so
-    the spread of the measured cycles themselves (this machine's noise) is reported beside the prediction error."""
+    the spread of the measured cycles themselves (this machine's noise) is reported beside the prediction error.
+    The prediction is the optimizer's own fused confirmation (`Prober.confirm`: worst-case step, one warm-up step,
+    `timing_steps` timed representative steps, one model); the measurement is the training loop's `train_epoch` over
+    `cycle_batches` real shuffled batches with a fresh model. The first pair runs first thing in this process (cold)."""
     from aidd_train.config import Config
     from aidd_train.optimize.device import CPUDevice
     from aidd_train.optimize.probe import Prober
     from aidd_train.data.loader import make_loader
     from aidd_train.train.loop import train_epoch, EpochState
-    pr, rows = Prober(graphs, Config(), CPUDevice('8GiB')), []
+    pr, rows, first = Prober(graphs, Config(), CPUDevice('8GiB')), [], True
     for L, C, bs in configs:
-        preds, meas = [], []
+        preds, meas, colds = [], [], []
         for rep in range(repeats):
-            ts = pr.time_steps(L, C, bs, timing_steps)
-            preds.append(cycle_batches * sum(ts) / len(ts))
+            c = pr.confirm(L, C, bs, n=timing_steps)
+            assert c.ok, c.summary()
+            preds.append(cycle_batches * c.step_seconds)
+            colds.append(first)
             model, opt, scaler = pr._build(L, C)
             loader = make_loader(graphs, bs, shuffle=True, seed=123 + rep, drop_last=True)
             done, t0, epoch = 0, time.perf_counter(), 0
@@ -178,17 +183,22 @@ def part_cycle(graphs, configs, cycle_batches, timing_steps, repeats=3):
                 done += st.batch; epoch += 1
             meas.append(time.perf_counter() - t0)
             model = opt = None; pr.device.free()
-            print(f'cycle ({L},{C}) bs {bs} #{rep + 1}: predicted {preds[-1]:.1f} s from {timing_steps} steps, measured '
-                  f'{meas[-1]:.1f} s over {cycle_batches} batches → {100 * (preds[-1] / meas[-1] - 1):+.1f} %', flush=True)
+            print(f'cycle ({L},{C}) bs {bs} #{rep + 1}{" (cold: first in this process)" if first else ""}: predicted '
+                  f'{preds[-1]:.1f} s from {timing_steps} steps, measured {meas[-1]:.1f} s over {cycle_batches} batches → '
+                  f'{100 * (preds[-1] / meas[-1] - 1):+.1f} %', flush=True)
+            first = False
         pm, mm = statistics.mean(preds), statistics.mean(meas)
         rows.append({'config': [L, C, bs], 'timing_steps': timing_steps, 'cycle_batches': cycle_batches,
-                     'predicted_s': preds, 'measured_s': meas,
+                     'predicted_s': preds, 'measured_s': meas, 'cold': colds,
                      'error_pct': [100 * (p / m - 1) for p, m in zip(preds, meas)], 'error_of_means_pct': 100 * (pm / mm - 1),
                      'measured_spread_pct': 100 * (max(meas) - min(meas)) / mm})
         print(f'cycle ({L},{C}) bs {bs}: mean predicted {pm:.1f} s vs mean measured {mm:.1f} s → {100 * (pm / mm - 1):+.1f} %; '
               f'the measured cycles themselves spread {rows[-1]["measured_spread_pct"]:.0f} %', flush=True)
+    errs = [e for r in rows for e in r['error_pct']]
     return {'configs': rows, 'max_abs_error_of_means_pct': max(abs(r['error_of_means_pct']) for r in rows),
-            'max_abs_error_single_pct': max(abs(e) for r in rows for e in r['error_pct'])}
+            'max_abs_error_single_pct': max(abs(e) for e in errs),
+            'repeats_within_10pct': sum(abs(e) <= 10 for e in errs), 'repeats': len(errs),
+            'cold_error_pct': [e for r in rows for e, c in zip(r['error_pct'], r['cold']) if c]}
 
 
 def _linear_ranking():
@@ -225,21 +235,24 @@ def part_search(graphs, manifest, budget, seeds, stage='prototyping'):
     pts, window = candidates(space, cfg.model, pr.parameters), stage_window(stage, ocfg)
     t0 = time.perf_counter()
     full = BayesSearch(pts, len(pts), window, exhaustive=True)
-    while (p := full.ask()) is not None: full.tell(p, evaluate_config(pr, mm, *p, stage, ocfg, None, tm))
+    while (p := full.ask()) is not None:
+        ev = evaluate_config(pr, mm, *p, stage, ocfg, None, tm)
+        if ev.predicted_only: full.skip(p, ev.reason)
+        else: full.tell(p, ev)
     t_ex = time.perf_counter() - t0
-    best, note = select(stage, full.history, window)
+    best = select(stage, full.history, window).evaluation
     evals = {e.point: e for e in full.history}
     order = [e.point for e in full.history] + list(full.skipped)
     rank = order.index(best.point) + 1
     def replay(cls, seed):
         "BO over the exhaustive run's evaluations: (evaluations until the best, what the stage rule picks within n_calls)."
         import copy
-        from aidd_train.optimize.search import Evaluation
         bo, k = cls(pts, len(pts), window, n_initial=ocfg.n_initial_points, seed=seed, exhaustive=False), None
         while (p := bo.ask()) is not None:
-            bo.tell(p, copy.deepcopy(evals[p]) if p in evals else Evaluation(*p, 'skipped', reason=full.skipped.get(p)))
+            if p in evals: bo.tell(p, copy.deepcopy(evals[p]))
+            else: bo.skip(p, full.skipped.get(p) or 'skipped in the exhaustive run')
             if p == best.point and k is None: k = len(bo.history)
-        chosen, _ = select(stage, bo.history[:ocfg.n_calls], window)
+        chosen = select(stage, bo.history[:ocfg.n_calls], window).evaluation
         return k, list(chosen.point) if chosen else None
     variants = {'bayes': BayesSearch, 'bayes_linear_ranking': LinearRanking}
     runs = {v: [replay(cls, s) for s in seeds] for v, cls in variants.items()}
@@ -267,7 +280,14 @@ def part_stages(cache, budget='2GB', keep=None):
     budget_b = prof['hardware']['memory_budget_bytes']
     over = [p for p in probes if p.status == 'oom']
     evals = sum(1 for s in prof['search'].values() for e in s['history'] if e['n_probes'])
-    res = {'wall_seconds': wall, 'n_probes': len(probes), 'probed_configurations': evals,
+    per_stage = {s: {'evaluations': len(r['history']), 'probed_evaluations': sum(1 for e in r['history'] if e['n_probes']),
+                     'skipped_without_probe': len(r['skipped']), 'outcome': r.get('outcome'),
+                     'probes': sum(1 for p in probes if p.stage == s),
+                     'confirmation_probes': sum(1 for p in probes if p.stage == s and p.confirmation)}
+                 for s, r in prof['search'].items()}
+    search_probes = sum(1 for p in probes if not p.confirmation and p.stage != 'check')
+    res = {'wall_seconds': wall, 'n_probes': len(probes), 'probed_configurations': evals, 'per_stage': per_stage,
+           'search_probes_per_configuration': search_probes / max(evals, 1),
            'probes_per_configuration': len(probes) / max(evals, 1), 'probes_over_budget': len(over),
            'budget_bytes': budget_b, 'usable_bytes': prof['stages'] and next(iter(prof['stages'].values()))['usable_memory_bytes'],
            'stages': {s: {k: st[k] for k in ('num_layers', 'hidden_channels', 'batch_size', 'cycle_minutes', 'samples_per_s',
@@ -275,7 +295,12 @@ def part_stages(cache, budget='2GB', keep=None):
            'conditions': prof.get('conditions'), 'notes': prof.get('notes')}
     assert all(st['peak_memory_bytes'] <= budget_b for st in prof['stages'].values())
     if keep: Path(keep).write_text(out.read_text())           # the profile itself, next to the results
-    print(f"stages: {wall:.0f} s, {len(probes)} probes over {evals} configurations ({res['probes_per_configuration']:.2f} each), "
+    for st_name, d in per_stage.items():
+        print(f"  {st_name}: {d['evaluations']} evaluations counted ({d['probed_evaluations']} with new probes), "
+              f"{d['skipped_without_probe']} skipped without a probe, {d['probes']} probes incl. {d['confirmation_probes']} "
+              f"confirmation, outcome {d['outcome']}", flush=True)
+    print(f"stages: {wall:.0f} s, {len(probes)} probes over {evals} configurations ({res['probes_per_configuration']:.2f} each, "
+          f"{res['search_probes_per_configuration']:.2f} without the confirmations and the smallest check), "
           f"{len(over)} over the budget; " + '; '.join(f"{s} L{st['num_layers']} C{st['hidden_channels']} bs{st['batch_size']}"
                                                         for s, st in prof['stages'].items()), flush=True)
     return res
@@ -298,12 +323,12 @@ def main():
            'load_average_start': os.getloadavg(), 'root': _rel(a.root), 'n_complexes': len(graphs)}
     t0 = time.perf_counter()
     parts = a.parts.split(',')
+    if 'cycle' in parts:                       # first: its first prediction is the cold one of a fresh process
+        res['cycle'] = part_cycle(graphs, [(2, 32, 8), (3, 64, 4)], a.cycle_batches, a.timing_steps)
     if 'edge' in parts:
         scen = [(2, 32, '512MiB'), (2, 32, '1GiB'), (2, 32, '2GiB'), (3, 64, '1GiB'), (3, 64, '2GiB'), (3, 64, '3GiB'),
                 (4, 128, '2GiB'), (4, 128, '3GiB')]
         res['edge'] = part_edge(graphs, scen)
-    if 'cycle' in parts:
-        res['cycle'] = part_cycle(graphs, [(2, 32, 8), (3, 64, 4)], a.cycle_batches, a.timing_steps)
     if 'stages' in parts:
         res['stages'] = part_stages(cache, keep=Path(a.out).with_suffix('.profile.json'))
     if 'search' in parts:
@@ -316,6 +341,11 @@ def main():
         for k, v in res['edge']['summary'].items():
             print(f"  {k:20s} {v['mean_probes']:.2f} probes, {v['found_exact']}/{len(res['edge']['scenarios'])} exact, "
                   f"{v['within_5pct']} within 5 %, {v['above_edge']} above, mean found/edge {v['mean_found_over_edge']:.2f}")
+    if 'cycle' in res:
+        c = res['cycle']
+        print(f"\ncycle predicted by the fused confirmation vs train_epoch: {c['repeats_within_10pct']}/{c['repeats']} repeats "
+              f"within 10 %, max |error| {c['max_abs_error_single_pct']:.1f} %, cold (first in the process) "
+              f"{[round(e, 1) for e in c['cold_error_pct']]} %")
     print(f"wrote {_rel(a.out)} ({res['seconds']:.0f} s)")
 
 

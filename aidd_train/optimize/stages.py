@@ -280,6 +280,10 @@ class Choice(NamedTuple):
     outcome: StageOutcome
     note: str
 
+def _closest_below_note(window, cycle_minutes:float) -> str:
+    return (f'nothing landed inside the {window[0]:g}–{window[1]:g} min window: every feasible configuration evaluated '
+            f'has a shorter cycle (memory-bound on this device); took the one closest from below ({cycle_minutes:.1f} min)')
+
 def _nothing_fits(history:list, window) -> Choice:
     "Why no configuration was chosen, from what the evaluations really found."
     if any(e.status == ProbeStatus.PRUNED for e in history):
@@ -305,10 +309,7 @@ def select(stage:str, history:list, window) -> Choice:
     below = [e for e in timed if e.cycle_minutes < window[0]]
     if below:
         e = max(below, key=lambda e: (e.cycle_minutes, e.parameters))
-        return Choice(e, StageOutcome.CLOSEST_BELOW,
-                      f'nothing landed inside the {window[0]:g}–{window[1]:g} min window: every feasible configuration '
-                      f'evaluated has a shorter cycle (memory-bound on this device); took the one closest from below '
-                      f'({e.cycle_minutes:.1f} min)')
+        return Choice(e, StageOutcome.CLOSEST_BELOW, _closest_below_note(window, e.cycle_minutes))
     return Choice(None, StageOutcome.TOO_SLOW, f'every configuration that fits memory has a cycle longer than '
                                                f'{window[1]:g} min (the upper edge is hard)')
 
@@ -327,7 +328,7 @@ def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, stage:str, mm:MemoryMod
     return r
 
 def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober, ocfg:OptimizeConfig, window) -> StageResult:
-    "The stage's record: the choice, with the memory and the cycle of its confirmation (`c`) — no other number."
+    "The stage's record: the choice, with the memory and the cycle of its confirmation (`c`) — no other number, the note included."
     cycle = ocfg.cycle_batches * c.step_seconds / 60
     in_window = window[0] <= cycle <= window[1] if window else None
     if window is None: outcome = StageOutcome.FITS
@@ -339,7 +340,7 @@ def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober
                        usable_memory_bytes=prober.usable, parameters=ev.parameters,
                        max_atoms_per_batch=ev.max_atoms_per_batch, window_minutes=list(window) if window else None,
                        in_window=in_window, rule=RULES[stage],
-                       note=choice.note if outcome == StageOutcome.CLOSEST_BELOW else None,
+                       note=_closest_below_note(window, cycle) if outcome == StageOutcome.CLOSEST_BELOW else None,
                        n_timed_steps=c.n_timed_steps, world_size=getattr(prober, 'world_size', 1))
 
 # %% ../../nbs/46_optimize.stages.ipynb #a6f013d2
