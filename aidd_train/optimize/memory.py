@@ -45,9 +45,9 @@ def shared(self:MemoryModel) -> tuple[float, float]:
     if not self.obs: return 0.0, self.prior_k
     x = np.array([L * C * E for L, C, P, E, y in self.obs], float)
     y = np.array([y - BYTES_PER_PARAM * P for L, C, P, E, y in self.obs], float)
-    if len(set(x)) < 2: return 0.0, max(float(y[0] / x[0]), 1e-9) if x[0] > 0 else self.prior_k
+    if len(set(x)) < 2: return float(y.mean() - self.prior_k * x[0]), self.prior_k    # one size seen: the prior slope through it
     k, c = np.polyfit(x, y, 1)
-    if k <= 0: return 0.0, max(float(np.sum(x * y) / np.sum(x * x)), 1e-9)
+    if k <= 0 or c < 0: return 0.0, max(float(np.sum(x * y) / np.sum(x * x)), 1e-9)   # fixed memory is never negative
     return float(c), float(k)
 
 @patch
@@ -102,12 +102,17 @@ def max_batch(self:MemoryModel, L, C, params, worst, usable:float, cap:int) -> i
     return lo
 
 # %% ../../nbs/42_optimize.memory.ipynb #0000000d
-def _next_batch(mm, L, C, P, worst, usable, cap, lo, hi, first:bool) -> int:
-    "Where to probe next: the model's edge, clipped into (lo, hi); a cautious half-budget aim before any reading."
-    target = usable * (0.5 if first else 1.0)
-    b = mm.max_batch(L, C, P, worst, target, cap)
+def _next_batch(mm, L, C, P, worst, usable, cap, lo, hi) -> int:
+    "Where to probe next: the model's edge, clipped into (lo, hi) — the prior's edge before any reading."
+    b = mm.max_batch(L, C, P, worst, usable, cap)
     if b <= lo: b = lo + 1 if lo == 0 else lo
     return min(max(b, 1), hi - 1)
+
+def _edge_in_doubt(mm, L, C, P, worst, usable, lo:int, r) -> bool:
+    "Might one more complex than `lo` still fit? Yes when its predicted peak is over `usable` by less than the model's error on `r`."
+    if r is None or not r.ok or r.predicted_peak_bytes is None or not r.peak_memory_bytes: return False
+    err = abs(r.predicted_peak_bytes - r.peak_memory_bytes) / r.peak_memory_bytes
+    return mm.predict(L, C, P, worst.edges(lo + 1)) <= usable * (1 + err)
 
 def find_max_batch(prober, # a `Prober` or `SimulatedProber`
                    mm:MemoryModel, # shared memory model (learns from every probe)
@@ -124,8 +129,7 @@ def find_max_batch(prober, # a `Prober` or `SimulatedProber`
     cap = prober.max_batch if cap is None else max(1, min(int(cap), prober.max_batch))
     mm.capacity = prober.device.budget
     lo, hi, best, probes = 0, cap + 1, None, []
-    first = mm.n == 0
-    b = _next_batch(mm, L, C, P, worst, usable, cap, lo, hi, first)
+    b = _next_batch(mm, L, C, P, worst, usable, cap, lo, hi)
     while len(probes) < max_probes:
         r = prober.probe(L, C, b, timed_steps=timed_steps, max_step_seconds=max_step_seconds,
                          predicted=mm.predict(L, C, P, worst.edges(b)), stage=stage)
@@ -138,8 +142,11 @@ def find_max_batch(prober, # a `Prober` or `SimulatedProber`
         if lo == 0 and hi == 1: return EdgeResult(L, C, 0, 'oom', None, probes, error=r.error)
         if hi == lo + 1 or lo >= cap: break
         edge = mm.max_batch(L, C, P, worst, usable, cap)
-        if lo and edge <= max(lo, math.floor(lo * (1 + tolerance))): break
-        b = _next_batch(mm, L, C, P, worst, usable, cap, lo, hi, False)
+        if lo and edge <= max(lo, math.floor(lo * (1 + tolerance))):
+            if lo + 1 >= min(hi, cap + 1) or not _edge_in_doubt(mm, L, C, P, worst, usable, lo, r): break
+            b = lo + 1                              # the model's error could hide one more complex: verify it
+            continue
+        b = _next_batch(mm, L, C, P, worst, usable, cap, lo, hi)
         if b <= lo: break
     edge = mm.max_batch(L, C, P, worst, usable, prober.max_batch)
     if lo == 0: return EdgeResult(L, C, 0, 'oom', None, probes, predicted_edge=edge, error='no verified batch size')
