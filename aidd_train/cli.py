@@ -12,14 +12,15 @@ from fastcore.docments import docments
 from .config import Config, ConfigError, DataConfig, load_config, sample_path, sample_index
 from .io import read_csv, to_jsonable, write_csv
 from .log import get_logger, setup_logging
-from .optimize.profile import profile_overrides, read_profile
+from .optimize.profile import profile_overrides, read_profile, load_profile, profile_mismatch, ProfileMismatch
+from .optimize.profile import code_fingerprint, compile_mode, data_info
 
 # %% auto #0
 __all__ = ['DEMO_MODEL', 'DEMO_TRAIN', 'DEMO_DATA', 'DEMO_OPTIMIZE', 'COMMANDS', 'user_errors', 'console_script',
-           'profile_mismatch', 'resolve_train_config', 'process_cli', 'save_picture', 'run_optimize',
-           'optimize_summary', 'optimize_cli', 'run_training', 'train_summary', 'train_cli',
-           'load_model_from_checkpoint', 'run_prediction', 'predict_cli', 'run_demo', 'demo_cli', 'commands_text',
-           'main']
+           'settings_mismatch', 'resolve_train_config', 'current_key_parts', 'check_profile', 'process_cli',
+           'save_picture', 'run_optimize', 'optimize_summary', 'optimize_cli', 'run_training', 'train_summary',
+           'train_cli', 'load_model_from_checkpoint', 'run_prediction', 'predict_cli', 'run_demo', 'demo_cli',
+           'commands_text', 'main']
 
 # %% ../nbs/60_cli.ipynb #00000006
 _log = get_logger('cli')
@@ -71,7 +72,7 @@ def console_script(prog:str):
     return deco
 
 # %% ../nbs/60_cli.ipynb #00000009
-def profile_mismatch(cfg:Config, path) -> list:
+def settings_mismatch(cfg:Config, path) -> list:
     "Settings of `cfg` that differ from those the profile at `path` was measured with (memory and time may not transfer)."
     st = read_profile(path).get('settings') or {}
     mine = cfg.to_dict()['model']
@@ -107,11 +108,47 @@ def resolve_train_config(config=None, # YAML/JSON config file
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
     if flags: cfg = cfg.updated(flags); sources['flags'] = flags
     if profile is not None:
-        diff = profile_mismatch(cfg, profile)
+        diff = settings_mismatch(cfg, profile)
         if diff: _log.warning(f"{profile} was measured with other settings than this run ({'; '.join(diff)}): its batch "
                               f"size may not fit — re-run aidd_optimize with this configuration")
         sources['profile']['mismatch'] = diff
     return cfg, sources
+
+# %% ../nbs/60_cli.ipynb #35f9c49e
+def current_key_parts(cfg:Config, # the run's resolved configuration (its `train.device`, compile mode)
+                      data # the run's processed data folder
+                     ) -> dict:
+    "This run's side of a profile check, as `profile_mismatch` takes it: hardware, data, code, world size, compile mode."
+    import torch
+    from aidd_train.data.dataset import read_manifest
+    from aidd_train.optimize.device import get_device
+    from aidd_train.train.device import resolve_device
+    from aidd_train.train.distributed import dist_env
+    env = dist_env()
+    dev = resolve_device(cfg.train.device, env.local_rank if env.enabled else None)
+    index = dev.index if dev.index is not None else (torch.cuda.current_device() if dev.type == 'cuda' else None)
+    # the device training will use, described exactly as the optimizer describes the device it probes
+    hardware = get_device('cpu' if dev.type == 'cpu' else f'{dev.type}:{index}', cpu_fraction=cfg.optimize.cpu_budget_fraction).info()
+    return dict(hardware=hardware, data=data_info(read_manifest(data)), code=code_fingerprint(),
+                world_size=env.world_size, compile_mode=compile_mode(cfg))
+
+def _and(items:list) -> str: return ' and '.join([', '.join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+def check_profile(profile, # hardware profile JSON
+                  cfg:Config, # the run's resolved configuration
+                  data, # the run's processed data folder
+                  accept:bool=False # train even if the profile was measured on other hardware, data or code
+                 ) -> tuple[dict, list]:
+    "(record for `results.json`, warnings to log); `ProfileMismatch` (exit status 2) on other hardware, data or code unless `accept`."
+    diffs = profile_mismatch(load_profile(profile), **current_key_parts(cfg, data))
+    stops = [d for d in diffs if d.stops_training]
+    if stops and not accept:
+        raise ProfileMismatch(f"{profile} was measured {_and([d.detail for d in stops])}; re-run aidd_optimize here, "
+                              f"or pass --accept-profile to train with it anyway", stops)
+    warnings = [f"{profile} was measured {d.detail}" + ('; training anyway (--accept-profile)' if d.stops_training else '')
+                for d in diffs]
+    record = dict(differences=[d.to_dict() for d in diffs], accepted_differences=[d.part.value for d in stops])
+    return record, warnings
 
 # %% ../nbs/60_cli.ipynb #0000000c
 @console_script('aidd_process')
@@ -172,8 +209,9 @@ def run_optimize(data, # processed data folder (from aidd_process)
 def optimize_summary(prof:dict, out) -> str:
     "The stages of a profile as a few lines for people."
     hw = prof['hardware']
+    ws = (prof.get('key_parts') or {}).get('world_size', 1)
     lines = [f"aidd_optimize: {hw['name']} — budget {hw['memory_budget_bytes'] / 2**30:.2f} GiB; "
-             f"{len(prof['probes'])} probes → {out}"]
+             + (f"batch per device for {ws} processes; " if ws > 1 else '') + f"{len(prof['probes'])} probes → {out}"]
     for s, st in prof['stages'].items():
         cyc = f", cycle {st['cycle_minutes']:.1f} min" if st.get('cycle_minutes') else ''
         w = f" (window {st['window_minutes'][0]:g}–{st['window_minutes'][1]:g})" if st.get('window_minutes') else ''
@@ -189,7 +227,8 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
                  device:str=None, # auto, cpu, cuda or cuda:N
                  memory_budget:str=None, # memory a training step may use, e.g. 4GB or 6GiB (CPU default: half the available RAM)
                  n_calls:int=None, # configurations evaluated per stage at most
-                 out:str='hardware_profile.json', # the profile to write; reused when hardware, data and settings match
+                 world_size:int=None, # processes training will run on: per-device batch for N processes; probes run under a single-rank DDP wrapper so gradient buckets are counted (default: 1)
+                 out:str='hardware_profile.json', # the profile to write; reused when hardware, data, code and settings match
                  config:str=None, # YAML/JSON config: model/train settings of the runs to come + its optimize section
                  force:bool=False, # ignore a matching profile and measure again
                  log_level:str='INFO', # console log level
@@ -204,7 +243,8 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
     if memory_budget is not None:
         from aidd_train.optimize.device import parse_memory
         parse_memory(memory_budget)                         # a typo fails here, before anything is written
-    over = {'optimize.stages': st, 'optimize.device': device, 'optimize.memory_budget': memory_budget, 'optimize.n_calls': n_calls}
+    over = {'optimize.stages': st, 'optimize.device': device, 'optimize.memory_budget': memory_budget, 'optimize.n_calls': n_calls,
+            'optimize.world_size': world_size}
     resolve_train_config(config, overrides=over)            # a bad config or value fails here, before anything is written
     setup_logging(Path(out).resolve().parent/'hardware_optimizer.log', level=log_level)
     prof = run_optimize(data, out, config, over, force)
@@ -218,9 +258,11 @@ def run_training(data, # processed data folder (from aidd_process)
                  overrides:dict|None=None, # explicit settings as dotted keys, e.g. {'train.epochs': 3}
                  resume:bool=False, # continue the run in run_dir (a new run if the folder holds none)
                  stop_after:int|None=None, # pause after this many epochs (resume later, exactly)
-                 callbacks:list|None=None # passed to `Trainer` (called after each epoch on rank 0)
+                 callbacks:list|None=None, # passed to `Trainer` (called after each epoch on rank 0)
+                 accept_profile:bool=False # train from `profile` even if it was measured on other hardware, data or code
                 ) -> dict:
     "Train; returns `results.json`'s content, or `{'stopped': 'paused'|'interrupted', ...}` when the run paused."
+    if accept_profile and profile is None: raise ConfigError('--accept-profile needs --profile')
     from aidd_train.data.dataset import read_manifest
     from aidd_train.train.engine import Trainer, resume_point
     from aidd_train.train.distributed import cleanup_distributed
@@ -228,9 +270,15 @@ def run_training(data, # processed data folder (from aidd_process)
     found = resume_point(run_dir) if resume else None       # read-only; refuses to start over an earlier run
     base = Config.from_dict(found[1]['config']) if found else None
     cfg, sources = resolve_train_config(config, profile, stage, overrides, base=base)
+    warnings = []
+    if profile is not None:
+        record, warnings = check_profile(profile, cfg, data, accept_profile)
+        sources['profile'].update(record)
     tr = None
     try:
         tr = Trainer(cfg, data, run_dir, resume=found or False, meta={'sources': sources}, callbacks=callbacks)
+        if tr.is_main:                                      # now the run's log exists: the warnings go into train.log too
+            for w in warnings: _log.warning(w)
         res = tr.fit(max_epochs=stop_after)
         if res is not None and tr.is_main: save_picture('training', run_dir)
         if res is None:
@@ -283,12 +331,14 @@ def train_cli(data:str=None, # processed data folder (from aidd_process) [requir
               seed:int=None, # random seed
               device:str=None, # auto, cpu, cuda or cuda:N
               stop_after:int=None, # pause after this many epochs of this invocation (continue with --resume)
+              accept_profile:bool=False, # train from --profile even if it was measured on other hardware, data or code (recorded in results.json)
               json:bool=False, # print the summary as JSON
              ):
     "Train a ViSNet affinity model on a processed PDBbind folder. Precedence: config file < profile < flags."
     over = {'train.epochs': epochs, 'model.hidden_channels': hidden_channels, 'model.num_layers': num_layers,
             'train.batch_size': batch_size, 'train.lr': lr, 'train.seed': seed, 'train.device': device}
-    res = run_training(data, run_dir, config, profile, stage, over, resume=resume, stop_after=stop_after)
+    res = run_training(data, run_dir, config, profile, stage, over, resume=resume, stop_after=stop_after,
+                       accept_profile=accept_profile)
     if int(os.environ.get('RANK', '0')) != 0: return          # under torchrun, rank 0 reports
     text, d = train_summary(res, run_dir)
     if json: _print_json(d)
@@ -386,7 +436,8 @@ def predict_cli(checkpoint:str=None, # model checkpoint, e.g. RUN/checkpoints/be
 
 # %% ../nbs/60_cli.ipynb #00000019
 DEMO_MODEL = {'model.num_heads': 4, 'model.num_rbf': 16}          # model settings the optimizer probes and training uses
-DEMO_TRAIN = {'train.lr': 5e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5}
+DEMO_TRAIN = {'train.lr': 5e-3, 'train.warmup_steps': 4, 'train.checkpoint_every': 5,
+              'train.device': 'cpu'}                             # the device the demo's profile is measured on
 DEMO_DATA = {'data.val_fraction': 0.2, 'data.test_fraction': 0.25}
 DEMO_OPTIMIZE = {'optimize.device': 'cpu', 'optimize.memory_budget': '1GiB', 'optimize.cycle_batches': 20,
                  'optimize.prototyping_minutes': 1.0, 'optimize.tolerance_minutes': 1.0, 'optimize.n_calls': 4,
@@ -430,7 +481,7 @@ def run_demo(out='demo_out', # folder for everything the demo writes
     say(f"    {man.get('n_ok')} complexes ok, {man.get('n_failed')} failed ({time.time() - t0:.0f} s)")
     prof, stage = _demo_profile(out/'data', out, say)
     run_dir = _next_free(out/'run')
-    say(f"3/3 training {epochs} epochs with the profile's {stage} configuration → {run_dir}")
+    say(f"3/3 training {epochs} epochs on the CPU with the profile's {stage} configuration → {run_dir}")
     res = run_training(out/'data', run_dir, profile=prof, stage=stage,
                        overrides={**DEMO_DATA, **DEMO_MODEL, **DEMO_TRAIN, 'train.epochs': epochs})
     res['run_dir'] = str(run_dir)

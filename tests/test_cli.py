@@ -88,6 +88,8 @@ def _bad_inputs(work):
         (['aidd_optimize', '--data', d, '--stages', 'prototyping,final', '--out', new/'hp.json'], "unknown stage(s) ['final']"),
         (['aidd_optimize', '--data', d, '--memory-budget', 'lots', '--out', new/'hp.json'], 'cannot read memory size'),
         (['aidd_optimize', '--data', d, '--n-calls', 0, '--out', new/'hp.json'], 'optimize.n_calls=0 is out of range'),
+        (['aidd_optimize', '--data', d, '--world-size', 0, '--out', new/'hp.json'], 'optimize.world_size=0 is out of range'),
+        (['aidd_train', '--data', d, '--run-dir', new, '--accept-profile'], '--accept-profile needs --profile'),
     ]
     import torch
     if not torch.cuda.is_available():
@@ -140,14 +142,20 @@ def test_demo(work):
 OPT = ('optimize:\n  cycle_batches: 20\n  prototyping_minutes: 5\n  tolerance_minutes: 5\n  n_calls: 3\n  n_initial_points: 2\n'
        '  probe_steps: 1\n  timing_steps: 2\n  prototyping_layers: [1, 2]\n  prototyping_channels: [16, 32]\n')
 
-def test_optimize_then_train(work):
-    "aidd_optimize on the CPU under a budget → a profile (+ picture, log); aidd_train --profile trains exactly its choice."
+@pytest.fixture(scope='module')
+def optimized(work):
+    "aidd_optimize on the CPU under a budget (prototyping, a small space): the profile, the config it measured, the output."
     cfg = work/'tiny_opt.yaml'; cfg.write_text(TINY + OPT)
     hp = work/'opt'/'hardware_profile.json'
     r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '512MiB',
             '--config', cfg, '--out', hp)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stdout.startswith('aidd_optimize: ') and 'prototyping  layers' in r.stdout and '--profile' in r.stdout, r.stdout
+    return dict(cfg=cfg, hp=hp, rc=r.returncode, stdout=r.stdout, stderr=r.stderr[-3000:])
+
+def test_optimize_then_train(work, optimized):
+    "aidd_optimize on the CPU under a budget → a profile (+ picture, log); aidd_train --profile trains exactly its choice."
+    cfg, hp, r = optimized['cfg'], optimized['hp'], optimized
+    assert r['rc'] == 0, r['stderr']
+    assert r['stdout'].startswith('aidd_optimize: ') and 'prototyping  layers' in r['stdout'] and '--profile' in r['stdout'], r['stdout']
     assert hp.exists() and hp.with_suffix('.png').exists() and (hp.parent/'hardware_optimizer.log').exists()
     prof = json.loads(hp.read_text()); st = prof['stages']['prototyping']
     assert prof['probes'] and all(p['status'] in ('ok', 'oom', 'error', 'pruned') for p in prof['probes'])
@@ -159,6 +167,7 @@ def test_optimize_then_train(work):
     got = (res['config']['model']['num_layers'], res['config']['model']['hidden_channels'], res['config']['train']['batch_size'])
     assert got == (st['num_layers'], st['hidden_channels'], st['batch_size']), (got, st)
     assert res['sources']['profile']['mismatch'] == [] and (work/'run_prof'/'curves.png').exists()
+    assert res['sources']['profile']['differences'] == []          # this machine, this data, this code: nothing to accept
     assert {'train_mean', 'ligand_size'} <= set(res['baselines'])
     r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '512MiB',
             '--config', cfg, '--out', hp, '--json')                       # same hardware, data, settings: reused
@@ -170,3 +179,25 @@ def test_optimize_budget_too_small(work):
     r = run('aidd_optimize', '--data', work/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '4MiB', '--out', hp)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert "below the smallest model's need" in r.stderr and not hp.exists()
+
+def test_profile_from_another_machine(work, optimized):
+    "A profile whose hardware fingerprint says another machine: exit 2 naming it, nothing written; --accept-profile trains and says so."
+    assert optimized['rc'] == 0, optimized['stderr']
+    prof = json.loads(optimized['hp'].read_text())
+    prof['hardware'].update(device='cuda', name='NVIDIA A100 80GB', fingerprint='a100-elsewhere')   # as if measured there
+    prof['key_parts']['hardware'] = 'a100-elsewhere'
+    other = work/'a100_profile.json'
+    other.write_text(json.dumps(prof))
+    args = ['aidd_train', '--data', work/'data', '--run-dir', work/'run_a100', '--config', optimized['cfg'], '--profile', other,
+            '--stage', 'prototyping', '--epochs', 1]
+    r = run(*args)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr[-3000:]
+    assert f"{other} was measured on other hardware (cuda, NVIDIA A100 80GB vs this machine's cpu, " in r.stderr, r.stderr
+    assert 'other data' not in r.stderr and 'other code' not in r.stderr and '--accept-profile' in r.stderr, r.stderr
+    assert r.stdout == '' and not (work/'run_a100').exists()
+    r = run(*args, '--accept-profile')
+    assert r.returncode == 0, r.stderr[-3000:]
+    src = json.loads((work/'run_a100'/'results.json').read_text())['sources']['profile']
+    assert src['accepted_differences'] == ['hardware'] and [d['part'] for d in src['differences']] == ['hardware'], src
+    log = (work/'run_a100'/'train.log').read_text()
+    assert 'WARNING' in log and 'NVIDIA A100 80GB' in log and '--accept-profile' in log, log[-2000:]

@@ -146,7 +146,7 @@ class MemoryLimit(StrEnum):
 class ProbeDevice:
     "Where probes run: a torch device, the bytes a step may use (`budget`) and how that number was chosen."
     kind: str                  # cpu | cuda
-    name: str                  # e.g. 'AMD EPYC (2 threads)' or 'NVIDIA H200'
+    name: str                  # e.g. 'AMD EPYC 7B13' or 'NVIDIA H200'
     total_memory: int          # physical bytes: RAM (or container limit) / GPU memory
     budget: int                # bytes a training step may use (the prober's usable memory is margin × budget)
     budget_source: str         # how `budget` was chosen, in words
@@ -183,12 +183,13 @@ def hardware_fingerprint(info:dict) -> str:
 
 # %% ../../nbs/40_optimize.device.ipynb #00000011
 def _cpu_name() -> str:
+    "The CPU model (no thread count: `torchrun` sets one thread per process, and the hardware is the same)."
     name = platform.processor() or platform.machine()
     try:
         for l in open('/proc/cpuinfo'):
             if l.startswith('model name'): name = l.split(':', 1)[1].strip(); break
     except OSError: pass
-    return f'{name} ({torch.get_num_threads()} threads)'
+    return name
 
 class CPUDevice(ProbeDevice):
     "The CPU, with a memory budget enforced by measurement (the profiler's allocator peak)."

@@ -13,6 +13,8 @@ import aidd_train
 from ..config import Config, ConfigError, OptimizeConfig
 from ..io import write_json, read_json
 from ..log import get_logger
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from aidd_train.optimize.probe import ProbeResult   # for annotations only: importing it loads torch
 
 # %% auto #0
 __all__ = ['PROFILE_FORMAT', 'PROFILE_KEYS', 'STAGE_KEYS', 'PROBE_KEYS', 'HALF_GIB', 'CODE_MODULES', 'TRAINING_STOPS',

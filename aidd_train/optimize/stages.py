@@ -485,8 +485,9 @@ def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, o
     for r in cp.cache.values():
         mm.add(r)
         tm.add(r, prober.worst.mean_edges)
+    checked = [False]                                                  # nothing is written before the budget check passes
     def save():
-        if out is not None: write_profile(out, prof)
+        if out is not None and checked[0]: write_profile(out, prof)
     def record(r):
         if getattr(r, 'from_cache', False) or not r.ran: return     # only probes that really ran, each once
         prof['probes'].append(r.to_dict())
@@ -496,6 +497,8 @@ def run_stages(prober, cfg:Config, stages, prof:dict, out=None, on_probe=None, o
     for s in [s for s in STAGES if s in stages and s not in todo]: _log.info(f'{s}: reused from {out} (same key)')
     if not todo: return prof
     chk = smallest_check(cp, mm, todo, ocfg, cfg.model, record)
+    checked[0] = True
+    save()
     if announce: announce()
     if 'smoke_test' in todo and chk.ok: prof['stages']['smoke_test'] = _smoke_result(chk, prober, ocfg).to_profile()
     for s in [s for s in todo if s != 'smoke_test']: _run_stage(s, cp, mm, tm, cfg, prof, save, record, on_eval)
@@ -569,7 +572,7 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
         dev = get_device(ocfg.device, ocfg.memory_budget, ocfg.cpu_budget_fraction)
         prober = Prober(graphs, cfg, dev, ocfg.memory_margin, ocfg.seed)
     prof = new_profile(prober.device.info(), data_info(manifest, graphs), cfg)
-    old = reusable_stages(out, prof['key']) if (reuse and out is not None) else {}
+    old = reusable_stages(out, prof['key'], prof.get('key_parts')) if (reuse and out is not None) else {}
     for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
     if old.get('probes'): _log.info(f"{out}: same key — {len(old['probes'])} probes and stages {sorted(old['stages'])} reused")
     la = _load()
@@ -585,6 +588,8 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
         with _sigterm_raises():
             run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse, announce)
         prof['conditions']['load_average_end'] = _load()
+    except BudgetTooSmall:
+        raise                                        # bad input: one line at the command line, no profile written
     except BaseException as e:
         _stopped(prof, out, e)
         raise

@@ -10,8 +10,8 @@ from ..config import ConfigError
 from ..log import get_logger
 
 # %% auto #0
-__all__ = ['DeviceUnavailable', 'resolve_device', 'resolve_precision', 'make_scaler', 'autocast', 'is_oom', 'free_memory',
-           'is_ddp', 'collective_device', 'all_agree']
+__all__ = ['DeviceUnavailable', 'resolve_device', 'supports_bf16', 'gpu_capability', 'resolve_precision', 'make_scaler',
+           'autocast', 'is_oom', 'free_memory', 'is_ddp', 'collective_device', 'all_agree']
 
 # %% ../../nbs/31a_train.device.ipynb #00000006
 _log = get_logger('train.device')
@@ -30,16 +30,36 @@ def resolve_device(name:str='auto', # auto, cpu, cuda or cuda:N
     return torch.device(name)
 
 # %% ../../nbs/31a_train.device.ipynb #00000009
+def supports_bf16(capability:tuple, # (major, minor) CUDA compute capability of the GPU
+                  hip:bool=False # a ROCm build of torch (AMD GPUs compute bf16 natively)
+                 ) -> bool:
+    "True where the GPU computes bf16 natively: NVIDIA compute capability 8.0 (Ampere) and newer, or a ROCm build."
+    return bool(hip) or int(capability[0]) >= 8
+
+def gpu_capability(device # a CUDA device: `cuda:N`, or plain `cuda` for the current one
+                  ) -> tuple[int, int]:
+    "Compute capability `(major, minor)` of the chosen GPU."
+    return tuple(torch.cuda.get_device_capability(torch.device(device)))
+
 def resolve_precision(precision:str, # TrainConfig.precision: auto, fp32, bf16 or fp16
-                      device # torch.device or string
+                      device, # torch.device or string
+                      capability:tuple|None=None # the GPU's compute capability; default: asked of `device` itself
                      ) -> str:
-    "Concrete precision: AMP (bf16, else fp16) on CUDA, always fp32 on CPU."
+    "Concrete precision: AMP on CUDA (bf16 where the chosen GPU computes it natively, else fp16), always fp32 on CPU."
     device = torch.device(device)
     if device.type != 'cuda':
         if precision not in ('auto', 'fp32'):
             _log.warning(f"precision={precision!r} ignored on {device.type}: mixed precision runs on CUDA only; using fp32")
         return 'fp32'
-    if precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if precision == 'fp32': return 'fp32'
+    # asked of `device`, not of the current GPU: `torch.cuda.is_bf16_supported()` answers for the current one, and
+    # counts emulated bf16 (slow) as supported
+    cap = tuple(capability) if capability is not None else gpu_capability(device)
+    native = supports_bf16(cap, hip=torch.version.hip is not None)
+    if precision == 'auto': return 'bf16' if native else 'fp16'
+    if precision == 'bf16' and not native:
+        _log.warning(f"precision='bf16' on {device} (compute capability {cap[0]}.{cap[1]}): this GPU has no native bf16, "
+                     f"so it runs emulated and slowly; precision='auto' takes fp16 here")
     return precision
 
 def make_scaler(precision:str, device) -> torch.amp.GradScaler:
@@ -61,10 +81,15 @@ def is_oom(e:BaseException) -> bool:
     if isinstance(e, torch.OutOfMemoryError): return True
     return isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT)
 
-def free_memory(device) -> None:
-    "Release cached memory after an OOM (the only place `empty_cache()` is called)."
+def free_memory(device # the device that ran out: `cuda:N` (plain `cuda`: the current GPU) or `cpu`
+               ) -> None:
+    "After an OOM: collect garbage; on a GPU also empty its cache and restart its peak count (the only `empty_cache()` call)."
     gc.collect()
-    if torch.device(device).type == 'cuda': torch.cuda.empty_cache()
+    device = torch.device(device)
+    if device.type != 'cuda': return
+    with torch.cuda.device(device):        # empty_cache acts on the current GPU: make it the one that ran out
+        torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats(device)
 
 # %% ../../nbs/31a_train.device.ipynb #00000014
 def is_ddp() -> bool:
