@@ -15,14 +15,16 @@ Three questions, answered side by side in one run (the machine is noisy: ratios 
    a measured cycle: the training loop's own `train_epoch` over `--cycle-batches` real shuffled batches; three times
    per configuration, alternating, so the spread of the measured cycles (the machine's noise) is printed beside the error.
 3. **The whole optimizer**: `optimize_hardware` with all three stages and the default windows on toy50 under a 2 GB
-   CPU budget — wall time, probes, probes per configuration, at least one probe over the budget, every choice under it.
+   CPU budget — wall time, probes, probes per configuration, evaluations counted per stage, every choice under it.
+   Then (`train`) each stage's choice trains one full epoch with `aidd_train --profile`: exit status, OOM events,
+   peak RSS growth against the budget.
 4. **Bayesian vs exhaustive** on prototyping and validation: the whole stage grid is evaluated once with real probes (exhaustive,
    smallest first); then `BayesSearch` is replayed over those evaluations with several seeds, counting evaluations
    until it reaches the configuration the exhaustive search chose.
    The same replay with the acquisition as it was before 2026-11-29 (P(window) ranked as is, so it underflowed to
    a smallest-first order where the window is out of reach) shows what the log-space ranking changed.
 
-    python bench/bench_optimizer.py [--root tests/data/toy50] [--parts edge,cycle,stages,search] [--out bench/results/optimizer_toy50.json]
+    python bench/bench_optimizer.py [--root tests/data/toy50] [--parts cycle,edge,stages,train,search] [--out bench/results/optimizer_toy50.json]
 """
 from __future__ import annotations
 import argparse, json, os, platform, statistics, tempfile, time
@@ -306,10 +308,51 @@ def part_stages(cache, budget='2GB', keep=None):
     return res
 
 
+_RSS_WRAPPER = ('import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); '
+                'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)')
+
+def _max_rss(cmd:list, env:dict) -> tuple:
+    """(exit status, peak resident memory in bytes) of a command. It runs under a small wrapper process: Linux keeps a
+    process's `ru_maxrss` across exec, so a child forked straight from this (large) process would report our size."""
+    import sys, subprocess
+    r = subprocess.run([sys.executable, '-c', _RSS_WRAPPER] + [str(c) for c in cmd], env=env, capture_output=True, text=True)
+    return r.returncode, int(r.stdout.strip().splitlines()[-1]) * 1024
+
+
+def part_train(cache, profile, stages=('prototyping', 'validation', 'production')):
+    """Each stage's choice trained for one full epoch with `aidd_train --profile`: exit status, OOM events, and the
+    peak RSS growth (the training process's peak minus the peak of a process that imports the same code and loads
+    the same data without training), against the profile's memory budget."""
+    import sys, subprocess
+    env = dict(os.environ, AIDD_NO_PROGRESS='1')
+    py = sys.executable
+    base_code = ('import sys; from aidd_train.data.dataset import load_graphs; import aidd_train.cli, aidd_train.train.engine; '
+                 'g = load_graphs(sys.argv[1]); print(len(g))')
+    rc, base = _max_rss([py, '-c', base_code, cache], env)
+    assert rc == 0
+    prof = json.loads(Path(profile).read_text())
+    budget = prof['hardware']['memory_budget_bytes']
+    rows = {}
+    for st in stages:
+        run = Path(tempfile.mkdtemp())/st
+        rc, peak = _max_rss([Path(py).parent/'aidd_train', '--data', cache, '--run-dir', run, '--profile', profile,
+                             '--stage', st, '--epochs', 1, '--device', 'cpu'], env)
+        res = json.loads((run/'results.json').read_text()) if (run/'results.json').exists() else {}
+        rows[st] = {'exit': rc, 'oom_events': res.get('oom_events'), 'epochs_run': res.get('epochs_run'),
+                    'peak_rss_bytes': peak, 'baseline_rss_bytes': base, 'rss_growth_bytes': peak - base,
+                    'budget_bytes': budget, 'profile_peak_bytes': prof['stages'][st]['peak_memory_bytes'],
+                    'batch_size': prof['stages'][st]['batch_size']}
+        r = rows[st]
+        print(f"train {st} (batch {r['batch_size']}): exit {rc}, {r['epochs_run']} epoch, {r['oom_events']} OOM events, "
+              f"RSS growth {(peak - base) / 2**30:.2f} GiB vs budget {budget / 2**30:.2f} GiB "
+              f"(profile peak {r['profile_peak_bytes'] / 2**30:.2f} GiB)", flush=True)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--root', default=str(REPO/'tests'/'data'/'toy50'))
-    ap.add_argument('--parts', default='edge,cycle,stages,search')
+    ap.add_argument('--parts', default='cycle,edge,stages,train,search')
     ap.add_argument('--cycle-batches', type=int, default=60)
     ap.add_argument('--timing-steps', type=int, default=10)
     ap.add_argument('--out', default=str(REPO/'bench'/'results'/'optimizer_toy50.json'))
@@ -331,6 +374,8 @@ def main():
         res['edge'] = part_edge(graphs, scen)
     if 'stages' in parts:
         res['stages'] = part_stages(cache, keep=Path(a.out).with_suffix('.profile.json'))
+    if 'train' in parts:                       # needs the stages part's profile
+        res['train'] = part_train(cache, Path(a.out).with_suffix('.profile.json'))
     if 'search' in parts:
         res['search'] = {st: part_search(graphs, manifest, '2GB', seeds=range(5), stage=st) for st in ('prototyping', 'validation')}
     res['seconds'] = time.perf_counter() - t0; res['load_average_end'] = os.getloadavg()
