@@ -206,6 +206,7 @@ def run_optimize(data, # processed data folder (from aidd_process)
     save_picture('profile', out)
     return prof
 
+# %% ../nbs/60_cli.ipynb #e93e336f
 def optimize_summary(prof:dict, out) -> str:
     "The stages of a profile as a few lines for people."
     hw = prof['hardware']
@@ -221,6 +222,7 @@ def optimize_summary(prof:dict, out) -> str:
     lines.append(f"train with: aidd_train --data DATA --run-dir RUN --profile {out} --stage STAGE")
     return '\n'.join(lines)
 
+# %% ../nbs/60_cli.ipynb #547236c9
 @console_script('aidd_optimize')
 def optimize_cli(data:str=None, # processed data folder (from aidd_process) [required]
                  stages:str=None, # comma list of prototyping, validation, production, smoke_test (default: the first three)

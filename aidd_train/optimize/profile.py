@@ -15,6 +15,7 @@ from ..io import write_json, read_json
 from ..log import get_logger
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from aidd_train.optimize.probe import ProbeResult   # for annotations only: importing it loads torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['PROFILE_FORMAT', 'PROFILE_KEYS', 'STAGE_KEYS', 'PROBE_KEYS', 'HALF_GIB', 'CODE_MODULES', 'TRAINING_STOPS',
@@ -256,34 +257,40 @@ class HardwareProfile:
                    compile_mode=parts.get(KeyPart.COMPILE, 'off'),
                    interrupted=bool(d.get('interrupted', False)), raw=d)
 
-    def part(self, p:KeyPart):
-        "The profile's value of key part `p`; for an older profile what its sections still tell (None: not recorded)."
-        p = KeyPart(p)
-        if p in self.key_parts: return self.key_parts[p]
-        older = {KeyPart.HARDWARE: self.hardware.get('fingerprint'), KeyPart.DATA: self.data.get('fingerprint'),
-                 KeyPart.CODE: self.code.get('hash'), KeyPart.SETTINGS: self.settings.get('fingerprint'),
-                 KeyPart.WORLD_SIZE: self.world_size, KeyPart.COMPILE: self.compile_mode}
-        return older.get(p)
+# %% ../../nbs/45_optimize.profile.ipynb #2710e68e
+@patch
+def part(self:HardwareProfile, p:KeyPart):
+    "The profile's value of key part `p`; for an older profile what its sections still tell (None: not recorded)."
+    p = KeyPart(p)
+    if p in self.key_parts: return self.key_parts[p]
+    older = {KeyPart.HARDWARE: self.hardware.get('fingerprint'), KeyPart.DATA: self.data.get('fingerprint'),
+             KeyPart.CODE: self.code.get('hash'), KeyPart.SETTINGS: self.settings.get('fingerprint'),
+             KeyPart.WORLD_SIZE: self.world_size, KeyPart.COMPILE: self.compile_mode}
+    return older.get(p)
 
-    def stage(self, name:str) -> StageResult:
-        "The result of stage `name`; `ProfileError` listing the stages the profile has."
-        if name not in self.stages: raise ProfileError(f'stage {name!r} is not in {self.path}; it has {sorted(self.stages)}')
-        return self.stages[name]
+@patch
+def stage(self:HardwareProfile, name:str) -> StageResult:
+    "The result of stage `name`; `ProfileError` listing the stages the profile has."
+    if name not in self.stages: raise ProfileError(f'stage {name!r} is not in {self.path}; it has {sorted(self.stages)}')
+    return self.stages[name]
 
-    def optimize_config(self) -> OptimizeConfig:
-        "The optimizer settings it was measured with (`OptimizeConfig`'s defaults for what it does not record)."
-        opt = self.settings.get('optimize') or {}
-        known = {k: v for k, v in opt.items() if k in OptimizeConfig.__dataclass_fields__}
-        try: return Config.from_dict({'optimize': known}).optimize
-        except ConfigError as e: raise ProfileError(f'{self.path}: {e}') from None
+@patch
+def optimize_config(self:HardwareProfile) -> OptimizeConfig:
+    "The optimizer settings it was measured with (`OptimizeConfig`'s defaults for what it does not record)."
+    opt = self.settings.get('optimize') or {}
+    known = {k: v for k, v in opt.items() if k in OptimizeConfig.__dataclass_fields__}
+    try: return Config.from_dict({'optimize': known}).optimize
+    except ConfigError as e: raise ProfileError(f'{self.path}: {e}') from None
 
-    def window(self, stage:str) -> tuple|None:
-        "(low, high) minutes per cycle of `stage`: as its result records it, else from the settings; None without a window."
-        st = self.stages.get(stage)
-        if st is not None and st.window_minutes is not None: return tuple(st.window_minutes)
-        from aidd_train.optimize.space import stage_window   # imports torch (via the probe's parameter count)
-        return stage_window(stage, self.optimize_config())
+@patch
+def window(self:HardwareProfile, stage:str) -> tuple|None:
+    "(low, high) minutes per cycle of `stage`: as its result records it, else from the settings; None without a window."
+    st = self.stages.get(stage)
+    if st is not None and st.window_minutes is not None: return tuple(st.window_minutes)
+    from aidd_train.optimize.space import stage_window   # imports torch (via the probe's parameter count)
+    return stage_window(stage, self.optimize_config())
 
+# %% ../../nbs/45_optimize.profile.ipynb #b09bae12
 def load_profile(path) -> HardwareProfile:
     "Read, check and type a hardware profile; `ProfileError` naming the file and what is wrong."
     d = read_profile(path)
@@ -333,6 +340,7 @@ class ProfileMismatch(ProfileError):
         super().__init__(msg)
         self.differences = list(differences)
 
+# %% ../../nbs/45_optimize.profile.ipynb #3cd57ae6
 _HW_SHOWN = (  # the fields of the hardware fingerprint, as people read them
     ('device', str), ('name', str), ('total_memory_bytes', lambda v: f'{v / 2**30:.1f} GiB'), ('cpu_count', lambda v: f'{v} CPUs'),
     ('torch', lambda v: f'torch {v}'), ('torch_geometric', lambda v: f'torch-geometric {v}'),
@@ -354,6 +362,7 @@ def _code_detail(prof:dict, mine:dict) -> str:
     if changed: return f"with other code ({', '.join(changed)} changed since)"
     return f"with other code (hash {prof.get('hash')} vs this package's {mine.get('hash')})"
 
+# %% ../../nbs/45_optimize.profile.ipynb #3103ef9b
 def profile_mismatch(prof:HardwareProfile, # the profile (`load_profile`)
                      hardware:dict|None=None, # this machine's `ProbeDevice.info()` for the device training uses; None: not compared
                      data:dict|None=None, # `data_info(manifest)` of the run's processed folder; None: not compared

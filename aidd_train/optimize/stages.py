@@ -35,6 +35,7 @@ class BudgetTooSmall(ConfigError):
 class OptimizerFailed(ConfigError):
     "No configuration could be measured at all (every probe failed with an error); the profile says why for each."
 
+# %% ../../nbs/46_optimize.stages.ipynb #b77099b1
 class CachedProber:
     "Wraps a prober so a (layers, channels, batch) probed before — in this run or a reused profile — is never probed again."
     def __init__(self, inner, cached:list|None=None):
@@ -545,6 +546,31 @@ def _stopped(prof:dict, out, e:BaseException):
     write_profile(out, prof)
     _log.warning(f'stopped by {how}: what was found is in {out}')
 
+# %% ../../nbs/46_optimize.stages.ipynb #8be73a7a
+def _prober_and_data(data_dir, cfg:Config, prober, graphs, manifest) -> tuple:
+    "(prober, graphs, manifest): what was given, else the processed folder's data and a real `Prober` on `optimize.device`."
+    if graphs is None or manifest is None:
+        from aidd_train.data.dataset import load_graphs, read_manifest
+        manifest, graphs = read_manifest(data_dir), load_graphs(data_dir)
+    if not graphs: raise ConfigError(f'{data_dir} holds no processed complexes')
+    if prober is None:
+        from aidd_train.optimize.device import get_device
+        from aidd_train.optimize.probe import Prober
+        ocfg = cfg.optimize
+        dev = get_device(ocfg.device, ocfg.memory_budget, ocfg.cpu_budget_fraction)
+        prober = Prober(graphs, cfg, dev, ocfg.memory_margin, ocfg.seed)
+    return prober, graphs, manifest
+
+def _announce(prober, prof:dict, n_graphs:int, load_average):
+    "The first progress lines, once the budget check passed (a hopeless budget is one error line, no chatter)."
+    _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} ({prober.device.budget_source}), "
+              f"usable {format_bytes(prober.usable)}; data {n_graphs} complexes, heaviest {prof['data']['worst_case_code']} "
+              f"({prof['data']['worst_case_edges']:,} edges)")
+    if load_average is not None and load_average > (os.cpu_count() or 1) * 0.75 and prober.device.kind == 'cpu':
+        _log.warning(f'the machine is busy (load average {load_average:.1f} on {os.cpu_count()} CPUs): step times measured now '
+                     f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
+
+# %% ../../nbs/46_optimize.stages.ipynb #73a59fe0
 def optimize_hardware(data_dir, # processed folder (from aidd_process)
                       cfg:Config|None=None, # model/train settings of the runs to come + the `optimize` section
                       out=None, # where to write the profile (reused or resumed when its key matches); None: not written
@@ -557,33 +583,18 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
                      ) -> dict:
     "Find each stage's (layers, channels, batch) on this machine for this dataset; return (and write) the hardware profile."
     cfg = cfg or Config()
-    ocfg = cfg.optimize
-    stages = tuple(stages or ocfg.stages)
+    stages = tuple(stages or cfg.optimize.stages)
     bad = [s for s in stages if s not in STAGES]
     if bad: raise ConfigError(f'unknown stage(s) {bad}; choose from {list(STAGES)}')
-    if graphs is None or manifest is None:
-        from aidd_train.data.dataset import load_graphs, read_manifest
-        manifest, graphs = read_manifest(data_dir), load_graphs(data_dir)
-    if not graphs: raise ConfigError(f'{data_dir} holds no processed complexes')
     own = prober is None
-    if own:
-        from aidd_train.optimize.device import get_device
-        from aidd_train.optimize.probe import Prober
-        dev = get_device(ocfg.device, ocfg.memory_budget, ocfg.cpu_budget_fraction)
-        prober = Prober(graphs, cfg, dev, ocfg.memory_margin, ocfg.seed)
+    prober, graphs, manifest = _prober_and_data(data_dir, cfg, prober, graphs, manifest)
     prof = new_profile(prober.device.info(), data_info(manifest, graphs), cfg)
     old = reusable_stages(out, prof['key'], prof.get('key_parts')) if (reuse and out is not None) else {}
     for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
     if old.get('probes'): _log.info(f"{out}: same key — {len(old['probes'])} probes and stages {sorted(old['stages'])} reused")
     la = _load()
     prof['conditions'] = dict(load_average_start=la, cpu_count=os.cpu_count())
-    def announce():                                  # after the budget check: a hopeless budget is one error line, no chatter
-        _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} ({prober.device.budget_source}), "
-                  f"usable {format_bytes(prober.usable)}; data {len(graphs)} complexes, heaviest {prof['data']['worst_case_code']} "
-                  f"({prof['data']['worst_case_edges']:,} edges)")
-        if la is not None and la > (os.cpu_count() or 1) * 0.75 and prober.device.kind == 'cpu':
-            _log.warning(f'the machine is busy (load average {la:.1f} on {os.cpu_count()} CPUs): step times measured now '
-                         f'include that contention; run the optimizer on an otherwise idle machine for timings that transfer')
+    announce = partial(_announce, prober, prof, len(graphs), la)
     try:
         with _sigterm_raises():
             run_stages(prober, cfg, stages, prof, out, on_probe, on_eval, reuse, announce)
