@@ -19,7 +19,7 @@ from ..train.loop import train_step, StepOutOfMemory
 from .device import ProbeDevice, format_bytes, tensor_bytes
 
 # %% auto #0
-__all__ = ['STATUSES', 'MODES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober',
+__all__ = ['MODES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober',
            'allocate_optimizer_state', 'too_slow', 'Landscape', 'SimulatedDevice', 'SimulatedProber']
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000006
@@ -31,8 +31,6 @@ class ProbeStatus(StrEnum):
     OOM = 'oom'        # any part of the step ran out of memory, the peak is over the usable memory, or it was predicted to
     ERROR = 'error'    # the step failed for another reason (the message is in `error`)
     PRUNED = 'pruned'  # the step fits but is slower than the stage's window allows
-
-STATUSES = tuple(s.value for s in ProbeStatus)
 
 @dataclass
 class ProbeResult:
