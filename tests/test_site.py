@@ -83,4 +83,4 @@ def test_home_page(site, driver):
 def test_dashboard_page(site, driver):
     imgs = _visit(driver, site + '/50_dashboard.plots/', 'dashboard', min_images=5)
     assert all(src.startswith('data:image/png') for src, _ in imgs)       # the static figures the notebook drew
-    assert 'The Core Conflict' in driver.page_source
+    assert 'the core conflict' in driver.page_source.lower()                # the first of the three pillars
