@@ -18,47 +18,124 @@ __all__ = ['radius_graph_torch', 'radius_backend', 'radius_graph', 'RadiusDistan
            'AffinityModel', 'target_stats', 'build_model', 'count_parameters', 'make_visnet']
 
 # %% ../nbs/20_model.ipynb #00000006
+_GROUP_RATIO = 0.8   # a chunk of graphs closes at the first graph smaller than this × the chunk's width
+
+def _graph_sizes(batch:Tensor|None, n:int, ptr=None) -> list[int]:
+    "Atoms per graph as Python ints: from `ptr` (graph boundaries on the host) when given, else one read of `batch`."
+    if batch is None: return [n]
+    if ptr is None: sizes = torch.bincount(batch).tolist()
+    else:
+        p = ptr.tolist() if isinstance(ptr, Tensor) else [int(x) for x in ptr]
+        sizes = [b - a for a, b in zip(p[:-1], p[1:])]
+    if not sizes or sum(sizes) != n or min(sizes) < 0:
+        raise ValueError(f"`ptr` describes {sum(sizes)} atoms in {len(sizes)} graphs, but pos has {n} atoms")
+    return sizes
+
+def _chunk_plan(sizes:list[int], budget:int) -> list[tuple[int, int, int, int, int]]:
+    "Chunks `(first, end, width, row0, row1)` of the graphs sorted largest first, each of ≤ `budget` distances."
+    srt, plan, i = sorted(sizes, reverse=True), [], 0
+    while i < len(srt) and srt[i] > 0:
+        w = srt[i]
+        if w * w > budget:                                   # one graph alone is too big: tiles of rows
+            rows = max(1, budget // w)
+            plan += [(i, i + 1, w, r0, min(w, r0 + rows)) for r0 in range(0, w, rows)]
+            i += 1
+            continue
+        end = min(len(srt), i + budget // (w * w))
+        end = next((j for j in range(i + 1, end) if srt[j] < _GROUP_RATIO * w), end)
+        plan.append((i, end, w, 0, w))
+        i = end
+    return plan
+
+# %% ../nbs/20_model.ipynb #9e6e43c1
+_AS_INT = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat16: torch.int16}
+
+def _nearest(d:Tensor, k:int) -> Tensor:
+    "Columns of the `k` smallest entries per row of `d` (≥ 0, no NaN), by (value, column): ties to the lower column."
+    if d.dtype not in _AS_INT: return torch.sort(d, dim=-1, stable=True).indices[..., :k]
+    shift = max(1, (d.size(-1) - 1).bit_length())
+    key = d.view(_AS_INT[d.dtype]).to(torch.int64)           # non-negative floats order like their bit patterns
+    key.bitwise_left_shift_(shift).bitwise_or_(torch.arange(d.size(-1), device=d.device))   # unique keys
+    return key.topk(k, dim=-1, largest=False).values.bitwise_and_((1 << shift) - 1)
+
+def _above(r:float, dtype:torch.dtype) -> float:
+    "The next `dtype` value above `r` (0 ≤ r ≤ the largest finite value, which gives `inf`)."
+    x = torch.tensor(r, dtype=dtype)
+    as_int = {2: torch.int16, 4: torch.int32, 8: torch.int64}[x.element_size()]
+    return (x.view(as_int) + 1).view(dtype).item()
+
+def _chunk_edges(ps:Tensor, ids:Tensor, starts:Tensor, counts:Tensor, gids:Tensor, w:int, rows:tuple[int, int],
+                 r:float, k:int, loop:bool) -> tuple[Tensor, Tensor, Tensor]:
+    "One padded chunk `[G, rows, w]` -> target ids, their nearest sources within `r` (−1: none), an overflow flag."
+    r0, r1 = rows
+    t = torch.arange(w, device=ps.device)
+    valid = t < counts[gids, None]                                   # [G, w]: real atoms, not padding
+    s = torch.where(valid, starts[gids, None] + t, ps.size(0) - 1)   # sorted position, or the far-away padding row
+    p, a = ps[s], ids[s]                                             # [G, w, D] positions, [G, w] atom ids
+    d = torch.cdist(p[:, r0:r1], p, compute_mode='donot_use_mm_for_euclid_dist')      # [G, R, w]
+    if not loop: d.diagonal(offset=r0, dim1=1, dim2=2).fill_(math.inf)
+    above = _above(r, d.dtype)
+    d.clamp_(max=above).nan_to_num_(nan=above, posinf=above)         # beyond r (and NaN): one value
+    col = _nearest(d, min(k, w))                                     # [G, R, k'] nearest first
+    src = torch.where(d.gather(2, col) <= r, a.gather(1, col.flatten(1)).view_as(col), -1)
+    return a[:, r0:r1].flatten(), src.flatten(0, 1), (counts[gids] > w).any()
+
+def _compact(nbr:Tensor, bad:Tensor) -> Tensor:
+    "Neighbour table `[N, k]` (−1: none) -> `[2, E]` (source, target), by target then nearest first."
+    n, k = nbr.shape
+    keep = (nbr >= 0).flatten()
+    csum = keep.cumsum(0)
+    e, is_bad = torch.stack([csum[-1], bad.long()]).tolist()     # the one host read: the number of edges
+    if is_bad: raise ValueError("`ptr` does not match `batch`: it gives some graph fewer atoms than `batch` does")
+    slot = torch.where(keep, csum - 1, e)                        # kept entries in order; the rest to a spare slot
+    src = nbr.new_empty(e + 1).index_copy_(0, slot, nbr.flatten())
+    dst = nbr.new_empty(e + 1).index_copy_(0, slot, torch.arange(n, device=nbr.device).repeat_interleave(k))
+    return torch.stack([src[:e], dst[:e]])
+
+# %% ../nbs/20_model.ipynb #34658266
 @torch.no_grad()
 def radius_graph_torch(
     pos:Tensor,                # [N, 3] coordinates
     r:float,                   # cutoff radius (inclusive: d <= r)
-    batch:Tensor|None=None,    # [N] graph index of each atom (None: one graph)
+    batch:Tensor|None=None,    # [N] graph index of each atom (None: one graph); need not be sorted
     max_num_neighbors:int=32,  # keep at most this many nearest neighbours per atom (a self loop counts)
     loop:bool=False,           # include self loops
-    block_elems:int=2**21,     # max distance-matrix entries held at once (memory bound)
+    block_elems:int=2**21,     # max distances held at once, per chunk of graphs (memory bound)
+    ptr=None,                  # [B+1] graph boundaries on the host (CPU tensor or list): sizes without a device read
 ) -> Tensor:                   # [2, E] long: (source=neighbour, target=centre)
     "Radius graph in plain torch: the `max_num_neighbors` nearest atoms within `r`, per graph, memory-bounded."
     if pos.dim() != 2: raise ValueError(f"pos must be [N, D], got shape {tuple(pos.shape)}")
     n, dev = pos.size(0), pos.device
-    empty = torch.empty(2, 0, dtype=torch.long, device=dev)
-    if n == 0 or max_num_neighbors < 1: return empty
+    if n == 0 or max_num_neighbors < 1 or not r >= 0: return torch.empty(2, 0, dtype=torch.long, device=dev)
+    batch = None if batch is None else batch.to(dev).long()
+    sizes = _graph_sizes(batch, n, ptr)
     if batch is None: batch = torch.zeros(n, dtype=torch.long, device=dev)
-    batch = batch.to(dev).long()
-    if n > 1 and bool((batch[1:] < batch[:-1]).any()):   # unsorted batch vector: sort, solve, map back
-        perm = torch.argsort(batch, stable=True)
-        ei = radius_graph_torch(pos[perm], r, batch[perm], max_num_neighbors, loop, block_elems)
-        return perm[ei]
-    bounds = torch.searchsorted(batch, torch.arange(int(batch[-1]) + 2, device=dev)).tolist()
-    srcs, dsts = [], []
-    for s, e in zip(bounds[:-1], bounds[1:]):
-        m = e - s
-        k = min(max_num_neighbors, m if loop else m - 1)
-        if k < 1: continue
-        p = pos[s:e]
-        rows = max(1, block_elems // m)
-        for q0 in range(0, m, rows):
-            q1 = min(m, q0 + rows)
-            d = torch.cdist(p[q0:q1], p, compute_mode='donot_use_mm_for_euclid_dist')
-            qi = torch.arange(q0, q1, device=dev)
-            if not loop: d[qi - q0, qi] = math.inf
-            d = d.masked_fill(d > r, math.inf)
-            vals, idx = torch.sort(d, dim=1, stable=True)
-            vals, idx = vals[:, :k], idx[:, :k]
-            keep = torch.isfinite(vals)
-            srcs.append(idx[keep] + s)
-            dsts.append(qi[:, None].expand_as(idx)[keep] + s)
-    if not srcs: return empty
-    return torch.stack([torch.cat(srcs), torch.cat(dsts)])
+    k, r = min(max_num_neighbors, max(sizes)), min(r, torch.finfo(pos.dtype).max)   # r = inf: padding stays out
+    bs, perm = torch.sort(batch, stable=True)                            # atoms grouped by graph, in index order
+    bounds = torch.searchsorted(bs, torch.arange(len(sizes) + 1, device=dev))
+    starts, counts = bounds[:-1], bounds.diff()
+    order = torch.argsort(counts, descending=True, stable=True)          # the plan's order: largest graph first
+    ps = torch.cat([pos[perm], pos.new_full((1, pos.size(1)), torch.finfo(pos.dtype).max)])   # + a padding row
+    ids = torch.cat([perm, perm.new_full((1,), n)])                      # atom ids; n = the padding row
+    nbr = torch.full((n + 1, k), -1, dtype=torch.long, device=dev)       # row n collects the padding rows
+    n_pos = sum(s > 0 for s in sizes)                                    # graphs the plan covers, largest first
+    bad = (bs[0] < 0) | (bs[-1] >= len(sizes)) | (counts[order[n_pos:]] > 0).any()   # `ptr` vs `batch`
+    for c0, c1, w, r0, r1 in _chunk_plan(sizes, block_elems):
+        rows, src, over = _chunk_edges(ps, ids, starts, counts, order[c0:c1], w, (r0, r1), r, k, loop)
+        nbr[:, :src.size(1)].index_copy_(0, rows, src)
+        bad = bad | over
+    return _compact(nbr[:n], bad)
+
+# %% ../nbs/20_model.ipynb #7244b791
+@torch.library.custom_op('aidd_train::radius_graph', mutates_args=())
+def _radius_op(pos:Tensor, batch:Tensor|None, r:float, max_num_neighbors:int, loop:bool, ptr:Tensor|None) -> Tensor:
+    "`radius_graph_torch` as one operator, so that `torch.compile` records a single call."
+    return radius_graph_torch(pos, r, batch, max_num_neighbors, loop, ptr=ptr)
+
+@_radius_op.register_fake
+def _radius_op_fake(pos, batch, r, max_num_neighbors, loop, ptr):
+    "What the compiler needs to know: `[2, E]` long on `pos`'s device, E known only at run time."
+    return pos.new_empty((2, torch.library.get_ctx().new_dynamic_size()), dtype=torch.long)
 
 # %% ../nbs/20_model.ipynb #0000000d
 _BACKENDS = ('auto', 'torch', 'pyg', 'torch_cluster')
@@ -75,7 +152,7 @@ def radius_backend(prefer:str='auto') -> str:
     return 'pyg' if has_pyg else 'torch_cluster' if has_tc else 'torch'
 
 def radius_graph(pos:Tensor, r:float, batch:Tensor|None=None, max_num_neighbors:int=32, loop:bool=False,
-                 backend:str='auto') -> Tensor:
+                 backend:str='auto', ptr:Tensor|None=None) -> Tensor:
     "Radius graph through the chosen backend (see `radius_backend`); same conventions as PyG's."
     backend = radius_backend(backend)
     if backend == 'pyg':
@@ -84,24 +161,24 @@ def radius_graph(pos:Tensor, r:float, batch:Tensor|None=None, max_num_neighbors:
     if backend == 'torch_cluster':
         import torch_cluster
         return torch_cluster.radius_graph(pos, r=r, batch=batch, loop=loop, max_num_neighbors=max_num_neighbors)
-    return radius_graph_torch(pos, r, batch, max_num_neighbors=max_num_neighbors, loop=loop)
+    return _radius_op(pos.detach(), batch, float(r), int(max_num_neighbors), bool(loop), ptr)   # ptr: torch only
 
 class RadiusDistance(Distance):
     "ViSNet's `Distance` module with a pluggable radius-graph backend (drop-in: same outputs, same self loops)."
     def __init__(self, cutoff:float, max_num_neighbors:int=32, add_self_loops:bool=True, backend:str='auto'):
         super().__init__(cutoff, max_num_neighbors=max_num_neighbors, add_self_loops=add_self_loops)
         self.backend = radius_backend(backend)
+        self.host_ptr = None    # graph boundaries on the host for the next call (`AffinityModel` sets them per batch)
     def forward(self, pos:Tensor, batch:Tensor):
-        edge_index = radius_graph(pos, self.cutoff, batch, self.max_num_neighbors, self.add_self_loops, self.backend)
-        edge_vec = pos[edge_index[0]] - pos[edge_index[1]]
-        if self.add_self_loops:
-            mask = edge_index[0] != edge_index[1]
-            edge_weight = torch.zeros(edge_vec.size(0), device=edge_vec.device, dtype=edge_vec.dtype)
-            edge_weight[mask] = torch.norm(edge_vec[mask], dim=-1)
-        else:
-            edge_weight = torch.norm(edge_vec, dim=-1)
-        return edge_index, edge_weight, edge_vec
-    def extra_repr(self): return f'cutoff={self.cutoff}, max_num_neighbors={self.max_num_neighbors}, backend={self.backend!r}'
+        ei = radius_graph(pos, self.cutoff, batch, self.max_num_neighbors, self.add_self_loops, self.backend,
+                          self.host_ptr)
+        edge_vec = pos[ei[0]] - pos[ei[1]]
+        if not self.add_self_loops: return ei, torch.norm(edge_vec, dim=-1), edge_vec
+        real = ei[0] != ei[1]                 # self loops get length 0 and no gradient (no boolean indexing)
+        length = torch.where(real[:, None], edge_vec, 1.0).norm(dim=-1)
+        return ei, torch.where(real, length, 0.0), edge_vec
+    def extra_repr(self):
+        return f'cutoff={self.cutoff}, max_num_neighbors={self.max_num_neighbors}, backend={self.backend!r}'
 
 # %% ../nbs/20_model.ipynb #00000010
 class LigandAwareEmbedding(nn.Module):
@@ -148,7 +225,8 @@ class AffinityModel(nn.Module):
         self.backbone = ViSNetBlock(lmax=cfg.lmax, num_heads=cfg.num_heads, num_layers=cfg.num_layers,
                                     hidden_channels=H, num_rbf=cfg.num_rbf, cutoff=cfg.cutoff,
                                     max_num_neighbors=cfg.max_num_neighbors, max_z=self.max_z)
-        self.backbone.distance = RadiusDistance(cfg.cutoff, cfg.max_num_neighbors, add_self_loops=True, backend=radius_backend)
+        self.backbone.distance = RadiusDistance(cfg.cutoff, cfg.max_num_neighbors, add_self_loops=True,
+                                                backend=radius_backend)
         self.ligand_embedding = ligand_embedding
         if ligand_embedding:
             self.backbone.embedding = LigandAwareEmbedding(self.max_z, H)
@@ -182,12 +260,22 @@ def _inputs(self:AffinityModel, batch):
         raise ValueError(f"readout={self.cfg.readout!r} needs `is_ligand` on the batch (bool per atom)")
     return z, pos, b, n_graphs, lig
 
+def _host_ptr(batch, n:int) -> Tensor|None:
+    "Graph boundaries the host already has: PyG's collate keeps them on the CPU (`_slice_dict`); `[0, n]`: one graph."
+    if getattr(batch, 'batch', None) is None: return torch.tensor([0, n])
+    slices = getattr(batch, '_slice_dict', None)
+    return slices.get('pos') if isinstance(slices, dict) else None
+
 @patch
 def atom_features(self:AffinityModel, batch) -> Tensor:
     "Invariant per-atom features [N, H] (before pooling)."
     z, pos, b, _, lig = self._inputs(batch)
     zr = z + self.max_z * lig.long() if self.ligand_embedding else z
+    distance = self.backbone.distance
+    distance.host_ptr = _host_ptr(batch, z.size(0))     # the radius graph's graph sizes, without a GPU read
     x, vec = self.backbone(zr, pos, b)
+    distance.host_ptr = None      # no try/finally (dynamo cannot resume a graph break inside one); a stale value
+                                  # could only fail loudly: the sizes are checked against `batch`
     return self.atom_head(x, vec)
 
 @patch
