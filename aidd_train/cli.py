@@ -229,6 +229,7 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
                  device:str=None, # auto, cpu, cuda or cuda:N
                  memory_budget:str=None, # memory a training step may use, e.g. 4GB or 6GiB (CPU default: half the available RAM)
                  n_calls:int=None, # configurations evaluated per stage at most
+                 compile:str=None, # the training runs' compile mode (off, on, auto): on/auto confirm each choice compiled
                  world_size:int=None, # processes training will run on: per-device batch for N processes; probes run under a single-rank DDP wrapper so gradient buckets are counted (default: 1)
                  out:str='hardware_profile.json', # the profile to write; reused when hardware, data, code and settings match
                  config:str=None, # YAML/JSON config: model/train settings of the runs to come + its optimize section
@@ -246,7 +247,7 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
         from aidd_train.optimize.device import parse_memory
         parse_memory(memory_budget)                         # a typo fails here, before anything is written
     over = {'optimize.stages': st, 'optimize.device': device, 'optimize.memory_budget': memory_budget, 'optimize.n_calls': n_calls,
-            'optimize.world_size': world_size}
+            'optimize.world_size': world_size, 'train.compile': compile}
     resolve_train_config(config, overrides=over)            # a bad config or value fails here, before anything is written
     setup_logging(Path(out).resolve().parent/'hardware_optimizer.log', level=log_level)
     prof = run_optimize(data, out, config, over, force)
@@ -254,6 +255,12 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
     else: print(optimize_summary(prof, out))
 
 # %% ../nbs/60_cli.ipynb #00000012
+def _compile_figures(profile, stage:str|None):
+    "The compile cost and speed-up the profile measured for `stage` (`train.compile=auto` decides with them), if any."
+    if profile is None or stage is None: return None
+    st = load_profile(profile).stages.get(stage)
+    return st.compile_figures() if st is not None else None
+
 def run_training(data, # processed data folder (from aidd_process)
                  run_dir, # output folder of this run
                  config=None, profile=None, stage:str|None=None,
@@ -278,7 +285,8 @@ def run_training(data, # processed data folder (from aidd_process)
         sources['profile'].update(record)
     tr = None
     try:
-        tr = Trainer(cfg, data, run_dir, resume=found or False, meta={'sources': sources}, callbacks=callbacks)
+        tr = Trainer(cfg, data, run_dir, resume=found or False, meta={'sources': sources}, callbacks=callbacks,
+                     compile_figures=_compile_figures(profile, stage))
         if tr.is_main:                                      # now the run's log exists: the warnings go into train.log too
             for w in warnings: _log.warning(w)
         res = tr.fit(max_epochs=stop_after)
@@ -334,11 +342,13 @@ def train_cli(data:str=None, # processed data folder (from aidd_process) [requir
               device:str=None, # auto, cpu, cuda or cuda:N
               stop_after:int=None, # pause after this many epochs of this invocation (continue with --resume)
               accept_profile:bool=False, # train from --profile even if it was measured on other hardware, data or code (recorded in results.json)
+              compile:str=None, # torch.compile the training step: off, on, or auto (when the run pays back the compile time)
               json:bool=False, # print the summary as JSON
              ):
     "Train a ViSNet affinity model on a processed PDBbind folder. Precedence: config file < profile < flags."
     over = {'train.epochs': epochs, 'model.hidden_channels': hidden_channels, 'model.num_layers': num_layers,
-            'train.batch_size': batch_size, 'train.lr': lr, 'train.seed': seed, 'train.device': device}
+            'train.batch_size': batch_size, 'train.lr': lr, 'train.seed': seed, 'train.device': device,
+            'train.compile': compile}
     res = run_training(data, run_dir, config, profile, stage, over, resume=resume, stop_after=stop_after,
                        accept_profile=accept_profile)
     if int(os.environ.get('RANK', '0')) != 0: return          # under torchrun, rank 0 reports

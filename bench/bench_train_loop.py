@@ -1,4 +1,4 @@
-"""Training throughput: aidd_train's loop vs a bare PyG training loop, side by side in one run.
+"""Training throughput: a bare PyG loop (stock eager) vs aidd_train's loop eager vs compiled, side by side in one run.
 
 Same model (the ViSNet `AffinityModel`, same initial weights), same data (real PDBbind graphs processed by
 `aidd_process`'s library code), the same pre-collated batches in the same order. The two loops are
@@ -8,10 +8,14 @@ interleaved (bare, ours, ours, bare, bare, ours, ...) so drifts in machine load 
 - ours: `aidd_train.train.loop.train_epoch` → `train_step` with everything training uses: autocast
   (a no-op on CPU), Huber loss, gradient clipping, NaN/Inf guard, OOM handler, epoch bookkeeping.
 
-Goal: ours >= 0.95 x bare, in complexes per second.
+- compiled: the same `train_epoch` with the model wrapped in `CompiledModel` (`train.compile=on`): compiled once
+  per configuration (its first call, reported apart as the compile time), then reset to the initial weights.
 
-    python bench/bench_train_loop.py [--root tests/data/toy50] [--hidden 32 --layers 2
-        --batch-size 8 --batches 10 --repeats 6 --threads 2 --device cpu] [--out bench/results/train_loop.json]
+Goals: ours >= 0.95 x bare; compiled >= 2 x bare, in complexes per second. Graph breaks of the compiled model
+are counted with `torch._dynamo.explain` (on one batch) and reported.
+
+    python bench/bench_train_loop.py [--root tests/data/toy50] [--configs 2x32x8,6x48x2 --batches 10
+        --repeats 4 --threads 2 --device cpu] [--out bench/results/train_loop.json]
 """
 from __future__ import annotations
 import argparse, copy, json, os, platform, statistics, tempfile, time
@@ -67,69 +71,104 @@ def our_loop(model, opt, batches, device, cfg):
     if device.type == 'cuda': torch.cuda.synchronize()
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--root', type=Path, default=default_root(), help='raw PDBbind-style folder (toy50)')
-    ap.add_argument('--cache', type=Path, default=None, help='processed-graph cache folder')
-    ap.add_argument('--hidden', type=int, default=32); ap.add_argument('--layers', type=int, default=2)
-    ap.add_argument('--batch-size', type=int, default=8); ap.add_argument('--batches', type=int, default=10)
-    ap.add_argument('--warmup', type=int, default=2, help='untimed batches before each timed pass')
-    ap.add_argument('--repeats', type=int, default=6); ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--workers', type=int, default=2, help='processes for structure processing')
-    ap.add_argument('--device', default='cpu'); ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'train_loop.json')
-    a = ap.parse_args(argv)
+def graph_breaks(model, batch) -> dict:
+    "Graphs and breaks of the compiled model's forward on one batch (`torch._dynamo.explain`), with the breaks' reasons."
+    import torch._dynamo as dynamo
+    dynamo.reset()
+    with dynamo.config.patch(capture_dynamic_output_shape_ops=True):
+        ex = dynamo.explain(model)(batch)
+    dynamo.reset()
+    reasons = sorted({str(b.reason).splitlines()[0][:160] for b in ex.break_reasons})
+    return {'graphs': ex.graph_count, 'breaks': ex.graph_break_count, 'reasons': reasons}
 
+
+def bench_config(graphs, L, C, bs, a, device):
+    "One configuration: the three loops, interleaved, from the same initial weights on the same batches."
     from aidd_train.config import ModelConfig, TrainConfig
     from aidd_train.model import build_model, count_parameters, target_stats
-    torch.set_num_threads(a.threads)
-    device = torch.device(a.device)
-    t0 = time.time()
-    graphs = load_data(a.root, a.cache, a.workers)
-    print(f"{len(graphs)} graphs from {a.root} ({time.time() - t0:.1f} s)", flush=True)
-    batches = make_batches(graphs, a.batch_size, a.warmup + a.batches)
+    from aidd_train.train.compile import CompiledModel
+    batches = make_batches(graphs, bs, a.warmup + a.batches)
     warm, timed = batches[:a.warmup], batches[a.warmup:]
     n_complexes = sum(b.num_graphs for b in timed)
-    n_atoms = sum(b.num_nodes for b in timed)
-
     torch.manual_seed(0)
-    mcfg = ModelConfig(hidden_channels=a.hidden, num_layers=a.layers)
+    mcfg = ModelConfig(hidden_channels=C, num_layers=L)
     base = build_model(mcfg)
     base.set_target_stats(*target_stats(torch.cat([g.y.view(-1) for g in graphs])))
     init = copy.deepcopy(base.state_dict())
     tcfg = TrainConfig(device=a.device)
+    breaks = graph_breaks(copy.deepcopy(base).to(device), batches[0].to(device))
+    print(f"L{L} C{C} bs{bs}: {breaks['graphs']} graphs, {breaks['breaks']} breaks; {breaks['reasons']}", flush=True)
+    twin = build_model(mcfg).to(device)                  # compiled once; its weights are reset for each repeat
+    compiled = CompiledModel(twin)
 
-    def fresh():
-        m = build_model(mcfg); m.load_state_dict(init); m.to(device).train()
-        return m, torch.optim.AdamW(m.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    def fresh(name):
+        m = twin if name == 'compiled' else build_model(mcfg).to(device)
+        m.load_state_dict(init)
+        m.train()
+        opt = torch.optim.AdamW(m.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+        return (compiled if name == 'compiled' else m), opt
 
-    times = {'bare': [], 'ours': []}
+    m, opt = fresh('compiled')
+    t = time.perf_counter()
+    our_loop(m, opt, warm[:1], device, tcfg)
+    compile_s = time.perf_counter() - t
+    print(f"  compile (first call, one step included): {compile_s:.1f} s", flush=True)
+    names = ['bare', 'ours', 'compiled']
+    times = {k: [] for k in names}
     for rep in range(a.repeats):
-        for name in (('bare', 'ours') if rep % 2 == 0 else ('ours', 'bare')):      # alternate who goes first
-            m, opt = fresh()
-            run = (lambda bs: bare_loop(m, opt, bs, device)) if name == 'bare' else (lambda bs: our_loop(m, opt, bs, device, tcfg))
+        for name in names[rep % 3:] + names[:rep % 3]:          # rotate who goes first
+            m, opt = fresh(name)
+            run = (lambda bs_: bare_loop(m, opt, bs_, device)) if name == 'bare' else (lambda bs_: our_loop(m, opt, bs_, device, tcfg))
             run(warm)
-            t = time.perf_counter(); run(timed); dt = time.perf_counter() - t
+            t = time.perf_counter()
+            run(timed)
+            dt = time.perf_counter() - t
             times[name].append(dt)
-            print(f"repeat {rep + 1}/{a.repeats} {name:4s}: {dt:7.2f} s  {n_complexes / dt:6.2f} complexes/s", flush=True)
-
+            print(f"  repeat {rep + 1}/{a.repeats} {name:8s}: {dt:7.2f} s  {n_complexes / dt:6.2f} complexes/s", flush=True)
     tput = {k: [n_complexes / t for t in v] for k, v in times.items()}
-    ratios = [o / b for o, b in zip(tput['ours'], tput['bare'])]
-    res = {
-        'what': 'complexes/s of aidd_train train_epoch/train_step vs a bare loop; same model, init, batches',
-        'device': str(device), 'threads': a.threads, 'torch': torch.__version__, 'python': platform.python_version(),
-        'machine': platform.machine(), 'cpu_count': os.cpu_count(),
-        'model': {'hidden_channels': a.hidden, 'num_layers': a.layers, 'parameters': count_parameters(base)},
-        'batch_size': a.batch_size, 'timed_batches': len(timed), 'complexes': n_complexes, 'atoms': n_atoms,
-        'repeats': a.repeats, 'seconds': times,
-        'complexes_per_s': {k: statistics.median(v) for k, v in tput.items()},
-        'ratio_per_repeat': ratios, 'ratio_median': statistics.median(ratios),
-        'goal': 0.95, 'meets_goal': statistics.median(ratios) >= 0.95,
-    }
+    ratio = {k: statistics.median([x / b for x, b in zip(tput[k], tput['bare'])]) for k in ('ours', 'compiled')}
+    return {'model': {'hidden_channels': C, 'num_layers': L, 'parameters': count_parameters(base)},
+            'batch_size': bs, 'timed_batches': len(timed), 'complexes': n_complexes,
+            'atoms': sum(b.num_nodes for b in timed), 'repeats': a.repeats, 'seconds': times,
+            'complexes_per_s': {k: statistics.median(v) for k, v in tput.items()},
+            'ratio_vs_bare': ratio, 'compile_seconds': compile_s, 'graph_breaks': breaks}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--root', type=Path, default=default_root(), help='raw PDBbind-style folder (toy50)')
+    ap.add_argument('--cache', type=Path, default=None, help='processed-graph cache folder')
+    ap.add_argument('--configs', default='2x32x8,6x48x2', help='layers x channels x batch, comma-separated')
+    ap.add_argument('--batches', type=int, default=10)
+    ap.add_argument('--warmup', type=int, default=2, help='untimed batches before each timed pass')
+    ap.add_argument('--repeats', type=int, default=4)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--workers', type=int, default=2, help='processes for structure processing')
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'train_loop.json')
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    device = torch.device(a.device)
+    t0 = time.time()
+    graphs = load_data(a.root, a.cache, a.workers)
+    print(f"{len(graphs)} graphs from {a.root.name} ({time.time() - t0:.1f} s)", flush=True)
+    rows = {}
+    for spec in a.configs.split(','):
+        L, C, bs = (int(x) for x in spec.split('x'))
+        rows[spec] = bench_config(graphs, L, C, bs, a, device)
+    res = {'what': 'complexes/s: bare PyG loop (stock eager) vs aidd_train train_epoch eager vs compiled; '
+                   'same model, init, batches', 'date': time.strftime('%Y-%m-%d'),
+           'device': str(device), 'threads': a.threads, 'torch': torch.__version__, 'python': platform.python_version(),
+           'machine': platform.machine(), 'cpu_count': os.cpu_count(), 'configs': rows,
+           'goals': {'ours_vs_bare': 0.95, 'compiled_vs_bare': 2.0}}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2))
-    print(f"\nbare {res['complexes_per_s']['bare']:.2f} complexes/s | ours {res['complexes_per_s']['ours']:.2f} complexes/s | "
-          f"ratio ours/bare = {res['ratio_median']:.3f} (per repeat: {', '.join(f'{r:.3f}' for r in ratios)}); "
-          f"goal >= 0.95: {'met' if res['meets_goal'] else 'NOT met'}\n→ {a.out}")
+    print('\nconfig     bare c/s   ours c/s   compiled c/s   ours/bare   compiled/bare   compile s   breaks')
+    for spec, r in rows.items():
+        c = r['complexes_per_s']
+        print(f"{spec:10s} {c['bare']:8.2f}   {c['ours']:8.2f}   {c['compiled']:12.2f}   {r['ratio_vs_bare']['ours']:9.3f}   "
+              f"{r['ratio_vs_bare']['compiled']:13.3f}   {r['compile_seconds']:9.0f}   {r['graph_breaks']['breaks']}")
+    print(f"goals: ours/bare >= 0.95, compiled/bare >= 2.0 → {a.out.name}")
     return res
 
 

@@ -201,3 +201,15 @@ def test_profile_from_another_machine(work, optimized):
     assert src['accepted_differences'] == ['hardware'] and [d['part'] for d in src['differences']] == ['hardware'], src
     log = (work/'run_a100'/'train.log').read_text()
     assert 'WARNING' in log and 'NVIDIA A100 80GB' in log and '--accept-profile' in log, log[-2000:]
+
+def test_compile_auto_logs_its_decision(work):
+    "`--compile auto` on a short run stays eager and says why, in train.log and results.json; a bad mode is exit 2."
+    r = run('aidd_train', '--data', work/'data', '--run-dir', work/'run_auto', '--config', work/'tiny.yaml',
+            '--epochs', 1, '--compile', 'auto')
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((work/'run_auto'/'results.json').read_text())
+    assert (res['compile']['mode'], res['compile']['compile'], res['compile']['basis']) == ('auto', False, 'estimate')
+    line = next(l for l in (work/'run_auto'/'train.log').read_text().splitlines() if 'compile: auto:' in l)
+    assert 'staying eager' in line and 'compile time' in line, line
+    r = run('aidd_train', '--data', work/'data', '--run-dir', work/'run_bad', '--compile', 'yes')
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'train.compile' in r.stderr, r.stderr

@@ -14,8 +14,8 @@ from ..train.device import free_memory
 
 # %% auto #0
 __all__ = ['parse_memory', 'format_bytes', 'total_ram', 'available_ram', 'cpu_step_peak', 'tensor_bytes', 'MemoryLimit',
-           'ProbeDevice', 'hardware_fingerprint', 'CPUDevice', 'cuda_budget', 'describe_memory_limit', 'CUDADevice',
-           'get_device']
+           'ProbeDevice', 'hardware_fingerprint', 'reset_rss_peak', 'rss_growth_since', 'CPUDevice', 'cuda_budget',
+           'describe_memory_limit', 'CUDADevice', 'get_device']
 
 # %% ../../nbs/40_optimize.device.ipynb #00000006
 _log = get_logger('optimize.device')
@@ -181,6 +181,27 @@ def hardware_fingerprint(info:dict) -> str:
     d['total_memory_bytes'] = int(d['total_memory_bytes'] or 0) // 2**20
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
+# %% ../../nbs/40_optimize.device.ipynb #9f8a7d33
+def _status_bytes(key:str) -> int:
+    "A memory field of `/proc/self/status` (`VmRSS`, `VmHWM`) in bytes."
+    return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith(key + ':'))
+
+def reset_rss_peak() -> int|None:
+    """Hand freed heap memory back (gc, `malloc_trim`) and reset the process's resident peak (`VmHWM`) to its
+    resident size now; returns that size, or None where Linux's `/proc/self/clear_refs` is not available."""
+    gc.collect()
+    _malloc_trim()
+    try:
+        with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+        return _status_bytes('VmRSS')
+    except (OSError, StopIteration):
+        return None
+
+def rss_growth_since(start:int|None) -> int:
+    "Growth of the resident peak since `reset_rss_peak` returned `start` (0 when it could not reset)."
+    return 0 if start is None else max(0, _status_bytes('VmHWM') - start)
+
+
 # %% ../../nbs/40_optimize.device.ipynb #00000011
 def _cpu_name() -> str:
     "The CPU model (no thread count: `torchrun` sets one thread per process, and the hardware is the same)."
@@ -195,7 +216,8 @@ class CPUDevice(ProbeDevice):
     "The CPU, with a memory budget enforced by measurement (the profiler's allocator peak)."
     def __init__(self, budget=None, # bytes or '4GB'; default: `fraction` × RAM available now
                  fraction:float=0.5, # default budget as a fraction of the available RAM
-                 safety:float=0.8 # never run a step predicted above this fraction of the available RAM
+                 safety:float=0.8, # never run a step predicted above this fraction of the available RAM
+                 resident:bool=True # count the resident-memory growth too (False: the tensor peak alone, byte-exact)
                 ):
         tot, av = total_ram(), available_ram()
         if budget is None:
@@ -205,12 +227,15 @@ class CPUDevice(ProbeDevice):
             b, limit = parse_memory(budget), MemoryLimit.USER_BUDGET
             src = 'memory budget given by the user'
         super().__init__('cpu', _cpu_name(), tot, b, src, None, limit, av)
-        self.safety = safety
+        self.safety, self.resident = safety, resident
         if b > av: _log.warning(f'memory budget {format_bytes(b)} exceeds the RAM available now ({format_bytes(av)})')
     def measure(self, fn, resident_bytes:int=0):
-        "`(result, peak bytes)`: allocator peak during `fn` plus the tensors already alive (`resident_bytes`)."
+        """`(result, peak bytes)`: the larger of the allocator peak and the resident-memory growth during `fn`,
+        plus the tensors already alive (`resident_bytes`). The RSS counts heap memory glibc cannot hand back or
+        reuse mid-step, which training pays too (the CPU's 'reserved but unused')."""
+        start = reset_rss_peak() if self.resident else None
         out, peak = cpu_step_peak(fn)
-        return out, int(peak + resident_bytes)
+        return out, int(max(peak, rss_growth_since(start)) + resident_bytes)
     def can_run(self, predicted_bytes) -> tuple[bool, str]:
         "A step predicted to need more than `safety` × the RAM available now is never run (it would not raise: it would crash the machine)."
         if predicted_bytes is None: return True, ''

@@ -14,13 +14,15 @@ from ..config import Config, ModelConfig
 from ..log import get_logger
 from ..model import build_model, target_stats
 from ..data.loader import worst_case_batch, make_loader
+from ..train.compile import CompiledModel
 from ..train.device import resolve_precision, make_scaler, is_oom
 from ..train.loop import train_step, StepOutOfMemory
 from .device import ProbeDevice, format_bytes, tensor_bytes
 
 # %% auto #0
 __all__ = ['MODES', 'ProbeStatus', 'ProbeResult', 'WorstCase', 'count_parameters_for', 'model_cfg_for', 'Prober',
-           'allocate_optimizer_state', 'too_slow', 'Landscape', 'SimulatedDevice', 'SimulatedProber']
+           'allocate_optimizer_state', 'too_slow', 'OptimizerOOMProber', 'Landscape', 'SimulatedDevice',
+           'SimulatedProber']
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000006
 _log = get_logger('optimize.probe')
@@ -55,6 +57,8 @@ class ProbeResult:
     oom_phase: str|None = None        # where an `oom` happened: forward, backward, optimizer, budget (peak over usable), predicted
     optimizer_steps: int = 0          # optimizer steps applied during the memory measurement (≥ 1 when ok)
     confirmation: bool = False        # the fused confirmation of a stage's choice (memory and cycle in one run)
+    mode: str = 'eager'               # how the step ran: eager, or compiled (`torch.compile`, as training will)
+    compile_seconds: float|None = None  # compiled mode: the first call's time minus one compiled step
     def __post_init__(self): self.status = ProbeStatus(self.status)
     @property
     def key(self) -> tuple: return (self.num_layers, self.hidden_channels, self.batch_size)
@@ -197,7 +201,8 @@ def _memory_step(self:Prober, r:ProbeResult, model, opt, scaler):
     "The worst-case step under measurement (state and buckets included); sets status/peak/error of `r`; returns the model to time (or None)."
     batch = worst_case_batch(self.graphs, r.batch_size)
     if self.device.kind == 'cuda': batch = batch.to(self.device.torch_device)
-    res = tensor_bytes(model, batch) if self.device.kind == 'cpu' else 0
+    if r.mode == 'compiled': model = self._compile_first(r, model, opt, scaler, batch)
+    res = tensor_bytes(model, batch, opt) if self.device.kind == 'cpu' else 0
     def run():
         m = self._prepare(model, opt)
         return m, self._step(m, opt, scaler, batch)
@@ -212,6 +217,19 @@ def _memory_step(self:Prober, r:ProbeResult, model, opt, scaler):
         r.error = f'over budget: peak {format_bytes(peak)} > usable {format_bytes(r.usable_bytes)}'
         return None
     return model
+
+@patch
+def _compile_first(self:Prober, r:ProbeResult, model, opt, scaler, batch):
+    """Compile the model as training will (`CompiledModel`) and run its first call on the worst-case batch, timed;
+    the memory step then measures the compiled step, with the optimizer state already resident."""
+    compiled = CompiledModel(model)
+    t0 = time.perf_counter()
+    self._step(compiled, opt, scaler, batch)
+    self.device.synchronize()
+    r.compile_seconds = time.perf_counter() - t0
+    if compiled.failure: raise RuntimeError(f'torch.compile failed: {compiled.failure}')
+    return compiled
+
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000011
 def too_slow(step_times:list, # seconds of the timed steps so far
@@ -256,12 +274,13 @@ def probe(self:Prober, L:int, C:int, bs:int, # layers, channels, batch size
           max_step_seconds:float|None=None, # prune when the timed steps are `too_slow` for this
           predicted:int|None=None, # the memory model's expectation (bytes), recorded; used by the CPU safety check
           stage:str|None=None, # which stage asks (recorded)
-          warmup:int=0 # untimed representative steps before the timed ones
+          warmup:int=0, # untimed representative steps before the timed ones
+          mode:str='eager' # eager, or compiled: compile first (timed), then measure and time the compiled step
          ) -> ProbeResult:
     "Run one probe; never raises for OOM or step errors (they are the status)."
     t0 = time.perf_counter()
     r = ProbeResult(L, C, bs, ProbeStatus.OK, edges=self.worst.edges(bs), atoms=self.worst.atoms(bs),
-                    predicted_peak_bytes=predicted, usable_bytes=self.usable, stage=stage)
+                    predicted_peak_bytes=predicted, usable_bytes=self.usable, stage=stage, mode=mode)
     try: r.parameters = self.parameters(L, C)
     except Exception as e:
         r.status, r.error = ProbeStatus.ERROR, f'{type(e).__name__}: {e}'
@@ -289,17 +308,19 @@ def probe(self:Prober, L:int, C:int, bs:int, # layers, channels, batch size
     return r
 
 # %% ../../nbs/41_optimize.probe.ipynb #00000014
-MODES = ('eager',)
+MODES = ('eager', 'compiled')
 
 @patch
 def confirm(self:Prober, L:int, C:int, bs:int, # the chosen configuration
             n:int=10, # representative steps to time (after one untimed warm-up step)
-            mode:str='eager', # how training will execute the step (eager)
+            mode:str='eager', # how training will execute the step: eager, or compiled (`train.compile` on or auto)
             predicted:int|None=None, stage:str|None=None) -> ProbeResult:
     "One fused measurement of a chosen configuration: worst-case peak, then `n` timed representative steps, same model."
     if mode not in MODES: raise ValueError(f'mode {mode!r}: this version measures {list(MODES)}')
-    r = self.probe(L, C, bs, timed_steps=n, predicted=predicted, stage=stage, warmup=1)
+    r = self.probe(L, C, bs, timed_steps=n, predicted=predicted, stage=stage, warmup=1, mode=mode)
     r.confirmation = True
+    if r.compile_seconds is not None and r.step_seconds:
+        r.compile_seconds = max(0.0, r.compile_seconds - r.step_seconds)   # the first call also ran one step
     return r
 
 @patch
@@ -315,6 +336,22 @@ def time_steps(self:Prober, L:int, C:int, bs:int, n:int) -> list:
     finally:
         model = opt = scaler = None
         self.device.free()
+
+# %% ../../nbs/41_optimize.probe.ipynb #04059adc
+def _raise_oom(*args, **kwargs):
+    raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 1.00 GiB (injected)')
+
+class OptimizerOOMProber(Prober):
+    """The real prober, except that AdamW's step runs out of memory on batches above `edge_limit` edges.
+    For testing that a search treats an optimizer-step OOM as `oom` (the real OOM cannot be provoked on a CPU)."""
+    edge_limit = 0
+    def _step(self, model, opt, scaler, batch):
+        if int(batch.n_edges.sum()) > self.edge_limit:
+            opt.step = _raise_oom                 # an instance attribute shadows the method for this step only
+        try:
+            return super()._step(model, opt, scaler, batch)
+        finally:
+            opt.__dict__.pop('step', None)
 
 # %% ../../nbs/41_optimize.probe.ipynb #0000001c
 @dataclass

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/45_optimize.profile.ipynb #00000002
 from __future__ import annotations
-import hashlib, json
+import ast, hashlib, json
 from dataclasses import dataclass, field, asdict
 from enum import StrEnum
 from datetime import datetime, timezone
@@ -14,7 +14,9 @@ from ..config import Config, ConfigError, OptimizeConfig
 from ..io import write_json, read_json
 from ..log import get_logger
 from typing import TYPE_CHECKING
-if TYPE_CHECKING: from aidd_train.optimize.probe import ProbeResult   # for annotations only: importing it loads torch
+if TYPE_CHECKING:                  # for annotations only: importing them loads torch
+    from aidd_train.optimize.probe import ProbeResult
+    from aidd_train.train.compile import CompileFigures
 from fastcore.basics import patch
 
 # %% auto #0
@@ -51,6 +53,7 @@ CODE_MODULES = (            # files of the package (paths inside `aidd_train/`) 
     'model.py',             # the ViSNet architecture: parameters, the activations each layer keeps for backward
     'train/loop.py',        # `train_step`: forward, loss, backward, clipping, optimizer step — what a probe runs
     'train/device.py',      # precision, autocast and loss scaling
+    'train/compile.py',     # how a compiled step is built (the confirmation in compiled mode runs it)
     'data/graph.py',        # graph building: the atoms and edges a complex brings
     'data/loader.py',       # batching and the worst-case batch
     'optimize/probe.py',    # how a probe measures a step's peak memory and time
@@ -58,9 +61,11 @@ CODE_MODULES = (            # files of the package (paths inside `aidd_train/`) 
 
 def code_fingerprint(root=None # package folder whose sources are hashed (default: the `aidd_train` in use)
                     ) -> dict:
-    "The `code` part: a hash of each module in `CODE_MODULES` (its source text) and one of them all."
+    """The `code` part: a hash of each module in `CODE_MODULES` and one of them all. A module's hash is that of its
+    syntax tree, so comments, line breaks and formatting leave it unchanged; any change to what the code does not."""
     root = Path(root) if root is not None else Path(aidd_train.__file__).parent
-    mods = {rel: hashlib.sha256((root/rel).read_text(encoding='utf-8').encode()).hexdigest()[:16] for rel in CODE_MODULES}
+    def tree(rel): return ast.dump(ast.parse((root/rel).read_text(encoding='utf-8')))
+    mods = {rel: hashlib.sha256(tree(rel).encode()).hexdigest()[:16] for rel in CODE_MODULES}
     return dict(hash=_h(mods), modules=mods)
 
 # %% ../../nbs/45_optimize.profile.ipynb #d53ed61c
@@ -162,7 +167,15 @@ class StageResult:
     search_mode: str = ''
     per_device_batch: bool = True
     world_size: int = 1
+    mode: str = 'eager'                 # how the confirmation ran the step: eager or compiled (`train.compile`)
+    compile_seconds: float|None = None  # compiled mode: what the first call cost beyond one step
+    eager_step_seconds: float|None = None  # compiled mode: the search's eager step time at this configuration
     def __post_init__(self): self.outcome = StageOutcome(self.outcome)
+    def compile_figures(self) -> CompileFigures|None:
+        "Compile cost and speed-up measured for this stage (`train.compile=auto` decides with them), if any."
+        if self.mode != 'compiled' or not (self.compile_seconds and self.eager_step_seconds and self.step_seconds): return None
+        from aidd_train.train.compile import CompileFigures     # here, not at the top: `aidd_train --help` stays torch-free
+        return CompileFigures(self.eager_step_seconds, self.compile_seconds, self.eager_step_seconds / self.step_seconds)
     def to_profile(self) -> dict:
         d = asdict(self); d.pop('stage'); return d
     @classmethod

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000002
 from __future__ import annotations
-import contextlib, copy, math, os, signal, threading, time
+import contextlib, copy, dataclasses, math, os, signal, threading, time
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
@@ -17,7 +17,7 @@ from .probe import ProbeResult, ProbeStatus, too_slow
 from .memory import MemoryModel, find_max_batch, max_atoms_per_batch
 from .space import STAGES, stage_space, candidates, stage_window
 from .search import BayesSearch, Evaluation
-from .profile import (StageResult, StageOutcome, new_profile, write_profile, reusable_stages,
+from .profile import (StageResult, StageOutcome, new_profile, write_profile, reusable_stages, compile_mode,
                                         data_info)
 
 # %% auto #0
@@ -342,9 +342,19 @@ def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober
                        max_atoms_per_batch=ev.max_atoms_per_batch, window_minutes=list(window) if window else None,
                        in_window=in_window, rule=RULES[stage],
                        note=_closest_below_note(window, cycle) if outcome == StageOutcome.CLOSEST_BELOW else None,
-                       n_timed_steps=c.n_timed_steps, world_size=getattr(prober, 'world_size', 1))
+                       n_timed_steps=c.n_timed_steps, world_size=getattr(prober, 'world_size', 1),
+                       mode=c.mode, compile_seconds=c.compile_seconds,
+                       eager_step_seconds=ev.step_seconds if c.mode == 'compiled' else None)
 
 # %% ../../nbs/46_optimize.stages.ipynb #a6f013d2
+def _smaller(ev:Evaluation, c:ProbeResult, prober) -> Evaluation|None:
+    """After a confirmation over the memory budget: the same model at the batch its measured peak leaves room for
+    (peaks grow about in proportion to the batch); None at batch 1 or for another failure."""
+    if c.status != ProbeStatus.OOM or ev.batch_size <= 1: return None
+    bs = ev.batch_size - 1
+    if c.peak_memory_bytes: bs = min(bs, max(1, int(ev.batch_size * prober.usable / c.peak_memory_bytes)))
+    return dataclasses.replace(ev, batch_size=bs)
+
 def finish_stage(stage:str, history:list, prober, ocfg:OptimizeConfig, window, mm:MemoryModel|None=None,
                  mode:str='eager', on_probe=None, tries:int=3) -> tuple:
     "Apply the stage's rule and confirm the choice (the next best when the confirmation breaks memory or the window): (StageResult or None, Choice)."
@@ -358,7 +368,13 @@ def finish_stage(stage:str, history:list, prober, ocfg:OptimizeConfig, window, m
         if cycle is not None and not (window and cycle > window[1]):
             return _stage_result(stage, ev, c, choice, prober, ocfg, window), choice
         why = f'{c.status.value} ({c.error})' if cycle is None else f'a cycle of {cycle:.1f} min > {window[1]:g}'
-        _log.warning(f'{stage}: L={ev.num_layers} C={ev.hidden_channels} batch {ev.batch_size} confirmed with {why}; next best')
+        smaller = _smaller(ev, c, prober)
+        step = f'batch {smaller.batch_size}' if smaller is not None else 'next best'
+        _log.warning(f'{stage}: L={ev.num_layers} C={ev.hidden_channels} batch {ev.batch_size} confirmed with {why}; {step}')
+        if smaller is not None:
+            hist = [smaller if e is ev else e for e in hist]
+            choice = Choice(smaller, choice.outcome, choice.note)
+            continue
         hist = [e for e in hist if e is not ev]
         choice = select(stage, hist, window)
     last = StageOutcome.TOO_SLOW if window else StageOutcome.DOES_NOT_FIT
@@ -464,7 +480,8 @@ def _run_stage(s:str, cp, mm, tm, cfg:Config, prof:dict, save, record, on_eval):
         if on_eval: on_eval(stage, ev, search)
     t0 = time.perf_counter()
     run = run_production if s == 'production' else partial(run_search_stage, s)
-    res, search, choice = run(cp, mm, cfg.optimize, cfg.model, on_probe=record, on_eval=evaluated, tm=tm)
+    mode = 'eager' if compile_mode(cfg) == 'off' else 'compiled'    # confirm in the mode training will run
+    res, search, choice = run(cp, mm, cfg.optimize, cfg.model, on_probe=record, on_eval=evaluated, tm=tm, mode=mode)
     prof['search'][s] = dict(search_record(search), outcome=choice.outcome, note=choice.note)
     prof.setdefault('timings', []).extend(cp.retimed)
     cp.retimed.clear()

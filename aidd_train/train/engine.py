@@ -19,6 +19,7 @@ from ..data.loader import AtomBudgetBatchSampler, EpochDataLoader, make_loader
 from .checkpoint import CheckpointError, CheckpointManager, load_checkpoint, rng_state, set_rng_state
 from .device import make_scaler, resolve_precision
 from .baselines import baseline_line, baseline_metrics
+from .compile import CompileFigures, CompiledModel, decide_compile
 from .loop import EpochState, TrainingDiverged, evaluate, train_epoch, unwrap
 from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_sampler,
                                           gather_objects, init_distributed, wrap_ddp)
@@ -26,7 +27,8 @@ from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_s
 # %% auto #0
 __all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'warmup_steps_for', 'lr_factor',
            'make_scheduler', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv',
-           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config', 'Trainer']
+           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config', 'Trainer',
+           'peak_memory']
 
 # %% ../../nbs/33_train.engine.ipynb #00000006
 _log = get_logger('train.engine')
@@ -157,10 +159,12 @@ class Trainer:
                  log_to_file:bool=True, # set up console + RUN/train.log logging
                  tensorboard:bool=True, # write TensorBoard scalars if tensorboard is installed
                  meta:dict|None=None, # extra facts recorded in results.json (e.g. the hardware profile used)
-                 callbacks:list|None=None # callables `cb(trainer, row)`, called on rank 0 after each epoch's row is written
+                 callbacks:list|None=None, # callables `cb(trainer, row)`, called on rank 0 after each epoch's row is written
+                 compile_figures:CompileFigures|None=None # measured compile cost and speed-up (`train.compile=auto`; from the profile)
                 ):
         self.data_dir, self.run_dir = Path(data_dir), Path(run_dir)
         self.meta, self.callbacks, self.model, self.tb = dict(meta or {}), list(callbacks or []), None, None
+        self.step_model = None
         try:
             self.info, self.device = init_distributed(cfg.train.device)
             self.is_main = self.info.is_main
@@ -172,6 +176,7 @@ class Trainer:
             self._build_schedule()
             self._init_state()
             if saved is not None: self._restore(saved, path)
+            self._compile(compile_figures)
             self.tb = _tensorboard(self.run_dir, tensorboard and self.is_main)
         except BaseException:
             self.close(); raise
@@ -179,6 +184,7 @@ class Trainer:
 
     def close(self) -> None:
         "Release what holds the process group (the DDP wrapper) and the TensorBoard writer; safe to call twice."
+        self.step_model = None
         if self.model is not None: self.model = unwrap(self.model)
         if self.tb is not None: self.tb.close(); self.tb = None
         gc.collect()
@@ -311,6 +317,22 @@ def _log_start(self:Trainer) -> None:
               + (f"; DDP {self.info.world_size}×{self.info.backend}" if self.info.enabled else '')
               + f"; {self.steps_per_epoch} steps/epoch × {tc.epochs} epochs; recipe {tc.recipe}")
 
+# %% ../../nbs/33_train.engine.ipynb #76aef2b3
+@patch
+def _compile(self:Trainer, figures:CompileFigures|None) -> None:
+    "Decide whether the training steps run compiled (`train.compile`); `step_model` is what `train_epoch` calls."
+    self.compile = decide_compile(self.cfg.train.compile, self.total_steps - self.step, figures)
+    _log.info(f'compile: {self.compile.reason}')
+    self.step_model = CompiledModel(self.model) if self.compile.compile else self.model
+
+@patch
+def compile_record(self:Trainer) -> dict:
+    "The compile decision for `results.json`: with the first compiled call's seconds and any fallback to eager."
+    rec = self.compile.to_dict()
+    if isinstance(self.step_model, CompiledModel):
+        rec.update(fell_back=self.step_model.failure, first_call_seconds=self.step_model.first_call_seconds)
+    return rec
+
 # %% ../../nbs/33_train.engine.ipynb #0000002d
 @patch
 def state_dict(self:Trainer, epoch_state:EpochState|None=None) -> dict:
@@ -413,7 +435,7 @@ def _train_epoch(self:Trainer, epoch:int, noise:float) -> EpochState|None:
     self.train_loader.set_epoch(epoch)
     n_batches = all_reduce_min(len(self.train_loader), self.device)    # atom budgets: batch counts vary per epoch
     try:
-        st = train_epoch(self.model, self.train_loader, self.optimizer, self.scaler, self.cfg.train, self.device,
+        st = train_epoch(self.step_model, self.train_loader, self.optimizer, self.scaler, self.cfg.train, self.device,
                          scheduler=self.scheduler, state=st, noise=noise, on_step=self._on_step, rng=rng,
                          bad_before=self.bad_steps, rank=self.info.rank, precision=self.precision,
                          n_batches=n_batches, desc='epoch')
@@ -563,6 +585,13 @@ def evaluate_test(self:Trainer) -> dict:
     "Test-set metrics with the best weights."
     return self.evaluate_split('test')
 
+def peak_memory(device) -> dict:
+    "The process's memory high-water mark: CUDA's reserved peak on `device`, or the peak resident memory on a CPU."
+    device = torch.device(device)
+    if device.type == 'cuda': return {'kind': 'cuda_max_memory_reserved', 'bytes': torch.cuda.max_memory_reserved(device)}
+    import resource                                    # ru_maxrss is in KiB on Linux
+    return {'kind': 'peak_rss', 'bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
 @patch
 def finish(self:Trainer, eval_train:bool=False) -> dict:
     "Evaluate the best model on test (and train), write `results.json`; returns the results."
@@ -573,7 +602,8 @@ def finish(self:Trainer, eval_train:bool=False) -> dict:
         'test': test or None, 'val': {k[4:]: v for k, v in best_row.items() if k.startswith('val_')} if best_row else None,
         'best_epoch': self.best['epoch'], 'monitor': self.best['metric'], 'best_value': self.best['value'],
         'epochs_run': self.epochs_done, 'epochs_planned': c.train.epochs, 'steps': self.step,
-        'stopped': self.stopped or 'completed', 'oom_events': self.oom_events,
+        'stopped': self.stopped or 'completed', 'oom_events': self.oom_events, 'compile': self.compile_record(),
+        'peak_memory': peak_memory(self.device),
         'bad_steps': self.bad_steps + (self._partial.bad_steps if self._partial else 0),
         'n': {k: len(v) for k, v in self.split_graphs.items()},
         'model_summary': {'hidden_channels': c.model.hidden_channels, 'num_layers': c.model.num_layers,
