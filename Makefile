@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.aidd-installed
 
-.PHONY: demo test test-fast docs export clean-nbs readme install clean browser
+.PHONY: demo test test-fast lint docs export clean-nbs readme install clean browser
 .DEFAULT_GOAL := help
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make test      set up .venv; repo checks (library/README in sync, clean notebooks, pyflakes, code shape);"
 	@echo "               the console scripts as subprocesses; every notebook's tests incl. #| slow (pytest)"
 	@echo "make test-fast same, skipping cells flagged #| slow"
+	@echo "make lint      ruff on the library: one statement per line, lines <= 120 (make test runs it first)"
 	@echo "make docs      build the docs site offline into _site/"
 	@echo "make export | clean-nbs | readme   developer helpers"
 
@@ -33,11 +34,15 @@ demo: $(STAMP)
 	$(BIN)/aidd_demo
 
 # CI time allows the slow cells (about 3 min more), so the README's test command runs them.
-test: $(STAMP) browser
+test: $(STAMP) lint browser
 	AIDD_NO_PROGRESS=1 AIDD_TEST_FLAGS=slow $(BIN)/pytest -ra --durations=15 tests
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) lint
 	AIDD_NO_PROGRESS=1 $(BIN)/pytest -ra --durations=15 tests
+
+# Settings in pyproject.toml. aidd_train/ is generated: fix a finding in its notebook, then `make export`.
+lint: $(STAMP)
+	$(BIN)/ruff check aidd_train
 
 # Headless Chromium for tests/test_site.py (the docs site in a real browser). Installed from the distribution
 # when possible (root or passwordless sudo, apt-get); otherwise that test is skipped (AIDD_REQUIRE_BROWSER=1 fails it).
