@@ -42,7 +42,7 @@ test-fast: $(STAMP) lint
 
 # Settings in pyproject.toml. aidd_train/ is generated: fix a finding in its notebook, then `make export`.
 lint: $(STAMP)
-	$(BIN)/ruff check aidd_train
+	$(BIN)/ruff check aidd_train bench
 
 # Headless Chromium for tests/test_site.py (the docs site in a real browser). Installed from the distribution
 # when possible (root or passwordless sudo, apt-get); otherwise that test is skipped (AIDD_REQUIRE_BROWSER=1 fails it).

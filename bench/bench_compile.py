@@ -4,7 +4,8 @@ Both runs start from the same seed, data and split and train the same epochs; th
 best validation RMSE within 5 % (compiled kernels round differently, so the curves are close, not identical).
 A third run with `--compile auto` shows the decision it logs. Wall times are reported with the compile time inside.
 
-    python bench/bench_compile.py [--epochs 6 --hidden 32 --layers 2 --batch-size 8] [--out bench/results/compile_train.json]
+    python bench/bench_compile.py [--epochs 6 --hidden 32 --layers 2 --batch-size 8]
+                                  [--out bench/results/compile_train.json]
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys, tempfile, time
@@ -42,13 +43,16 @@ def main(argv=None):
                     '--workers', '2', '--log-level', 'WARNING'], check=True, capture_output=True)
     rows = {m: run(tmp/'data', tmp/m, m, a) for m in ('off', 'on', 'auto')}
     for m, r in rows.items():
-        print(f"--compile {m:4s}: best {r['monitor']} {r['best_value']:.4f}, {r['wall_seconds']:.0f} s; {r['log_line']}", flush=True)
+        print(f"--compile {m:4s}: best {r['monitor']} {r['best_value']:.4f}, {r['wall_seconds']:.0f} s; "
+              f"{r['log_line']}", flush=True)
     rel = abs(rows['on']['best_value'] - rows['off']['best_value']) / rows['off']['best_value']
-    res = {'date': time.strftime('%Y-%m-%d'), 'epochs': a.epochs, 'model': [a.layers, a.hidden], 'batch_size': a.batch_size,
-           'runs': rows, 'relative_difference': rel, 'goal': 0.05, 'meets_goal': rel <= 0.05}
+    res = {'date': time.strftime('%Y-%m-%d'), 'epochs': a.epochs, 'model': [a.layers, a.hidden],
+           'batch_size': a.batch_size, 'runs': rows, 'relative_difference': rel, 'goal': 0.05,
+           'meets_goal': rel <= 0.05}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2))
-    print(f"best val RMSE compiled vs eager: {rel:.1%} apart (goal <= 5 %): {'met' if rel <= 0.05 else 'NOT met'} → {a.out.name}")
+    print(f"best val RMSE compiled vs eager: {rel:.1%} apart (goal <= 5 %): {'met' if rel <= 0.05 else 'NOT met'} "
+          f"→ {a.out.name}")
     return res
 
 

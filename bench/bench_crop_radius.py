@@ -38,15 +38,19 @@ def measure(root:Path) -> dict:
     if not codes: raise SystemExit(f'no folder under {root} has both a pocket and a protein file')
     big = 100_000
     pocket = {c: load_complex(root/c, DataConfig(pocket_source='pocket', max_atoms=big)).n_atoms for c in codes}
-    crop8 = {c: load_complex(root/c, DataConfig(pocket_source='crop', pocket_radius=8.0, max_atoms=big)).n_atoms for c in codes}
-    crop10 = {c: load_complex(root/c, DataConfig(pocket_source='crop', pocket_radius=10.0, max_atoms=big)).n_atoms for c in codes}
+    crop8 = {c: load_complex(root/c, DataConfig(pocket_source='crop', pocket_radius=8.0, max_atoms=big)).n_atoms
+             for c in codes}
+    crop10 = {c: load_complex(root/c, DataConfig(pocket_source='crop', pocket_radius=10.0, max_atoms=big)).n_atoms
+              for c in codes}
     lines_ok = 0
     for c in codes:
         f = root/c/f'{c}_protein.pdb'
         lines = [l for l in f.read_text(encoding='latin-1').splitlines() if l.startswith(('ATOM', 'HETATM'))]
-        lines_ok += len(read_pdb_atoms(f, keep_hydrogens=True)) == sum(l[17:20] != 'HOH' and l[16] in ' A' for l in lines)
+        lines_ok += (len(read_pdb_atoms(f, keep_hydrogens=True))
+                     == sum(l[17:20] != 'HOH' and l[16] in ' A' for l in lines))
     stats = lambda d: dict(min=min(d.values()), max=max(d.values()), mean=round(statistics.mean(d.values()), 1))
-    return dict(root=os.path.relpath(root, REPO), n=len(codes), codes=codes, pocket_file=stats(pocket), crop8=stats(crop8), crop10=stats(crop10),
+    return dict(root=os.path.relpath(root, REPO), n=len(codes), codes=codes, pocket_file=stats(pocket),
+                crop8=stats(crop8), crop10=stats(crop10),
                 ratio8_median=round(float(np.median([crop8[c] / pocket[c] for c in codes])), 3),
                 ratio10_median=round(float(np.median([crop10[c] / pocket[c] for c in codes])), 3),
                 proteins_all_lines_kept=f'{lines_ok}/{len(codes)}',
@@ -60,10 +64,13 @@ def main():
     a = ap.parse_args()
     os.environ.setdefault('AIDD_NO_PROGRESS', '1')
     root = Path(a.root) if a.root else default_root()
-    t = time.perf_counter(); r = measure(root); r['seconds'] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    r = measure(root)
+    r['seconds'] = round(time.perf_counter() - t, 1)
     print(f"\n{r['n']} complexes with a pocket file and a full protein ({r['seconds']} s)\n")
     print('| atoms (heavy, default policy) | min | max | mean |\n|---|---|---|---|')
-    for k, name in (('pocket_file', 'PDBbind pocket file'), ('crop8', 'protein cropped at 8 Å'), ('crop10', 'protein cropped at 10 Å')):
+    for k, name in (('pocket_file', 'PDBbind pocket file'), ('crop8', 'protein cropped at 8 Å'),
+                    ('crop10', 'protein cropped at 10 Å')):
         print(f"| {name} | {r[k]['min']} | {r[k]['max']} | {r[k]['mean']} |")
     print(f"\nmedian size ratio crop/pocket file: {r['ratio8_median']:.2f} at 8 Å, {r['ratio10_median']:.2f} at 10 Å")
     print(f"proteins whose every atom line is kept by read_pdb_atoms: {r['proteins_all_lines_kept']}")

@@ -1,8 +1,9 @@
-"""DDP teardown stress test: pause and resume a two-process run (gloo, CPU) many times in a row.
+r"""DDP teardown stress test: pause and resume a two-process run (gloo, CPU) many times in a row.
 
 Each repeat is a fresh run folder trained by two `torchrun` calls, exactly as a user would:
 
-    torchrun --standalone --nproc_per_node=2 --no-python aidd_train --data D --config tiny.yaml --run-dir R --epochs 2 --stop-after 1
+    torchrun --standalone --nproc_per_node=2 --no-python aidd_train --data D --config tiny.yaml --run-dir R \
+        --epochs 2 --stop-after 1
     torchrun --standalone --nproc_per_node=2 --no-python aidd_train --data D --config tiny.yaml --run-dir R --resume
 
 Every call has a wall-clock limit; a call still running at the limit counts as **hung** (its whole process group is
@@ -23,7 +24,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ('model:\n  hidden_channels: 16\n  num_layers: 1\n  num_heads: 2\n  num_rbf: 8\n'
-        'train:\n  batch_size: 4\n  lr: 0.002\n  warmup_steps: 2\n  checkpoint_every: 2\n  coord_noise: 0.05\n  device: cpu\n')
+        'train:\n  batch_size: 4\n  lr: 0.002\n  warmup_steps: 2\n  checkpoint_every: 2\n  coord_noise: 0.05\n'
+        '  device: cpu\n')
 
 
 def prepare_data(work:Path) -> Path:
@@ -32,7 +34,8 @@ def prepare_data(work:Path) -> Path:
     if not toy.is_dir(): sys.exit(f'toy data not found at {toy}; pass --data with a processed folder')
     sys.path.insert(0, str(REPO))
     from aidd_train.data.dataset import process_dataset
-    lines = [l for l in (toy/'INDEX_toy50_PL_data.2019').read_text().splitlines() if l.strip() and not l.startswith('#')]
+    lines = [l for l in (toy/'INDEX_toy50_PL_data.2019').read_text().splitlines()
+             if l.strip() and not l.startswith('#')]
     (work/'INDEX_toy24').write_text('\n'.join(lines[:24]) + '\n')
     process_dataset(toy, work/'toy24', index=work/'INDEX_toy24', workers=0)
     return work/'toy24'
@@ -45,7 +48,9 @@ def run_limited(cmd:list, env:dict, limit:float, log:Path) -> dict:
         p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
         try: rc, hung = p.wait(timeout=limit), False
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL); p.wait(); rc, hung = None, True
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            rc, hung = None, True
     return {'rc': rc, 'seconds': round(time.time() - t0, 2), 'hung': hung}
 
 
@@ -55,7 +60,8 @@ def one_repeat(i:int, data:Path, work:Path, env:dict, limit:float, nproc:int) ->
     from aidd_train.train.distributed import torchrun_command
     run = work/f'run{i:02d}'
     base = ['--data', data, '--config', work/'tiny.yaml', '--run-dir', run]
-    pause = run_limited(torchrun_command(nproc, base + ['--epochs', 2, '--stop-after', 1]), env, limit, work/f'run{i:02d}.pause.log')
+    pause = run_limited(torchrun_command(nproc, base + ['--epochs', 2, '--stop-after', 1]), env, limit,
+                        work/f'run{i:02d}.pause.log')
     resume = (run_limited(torchrun_command(nproc, base + ['--resume']), env, limit, work/f'run{i:02d}.resume.log')
               if not pause['hung'] else {'rc': None, 'seconds': 0.0, 'hung': False, 'skipped': True})
     rows = len((run/'metrics.csv').read_text().splitlines()) - 1 if (run/'metrics.csv').exists() else 0
@@ -77,7 +83,8 @@ def main(argv=None):
     ap.add_argument('--repeats', type=int, default=20)
     ap.add_argument('--limit', type=float, default=180, help='wall-clock seconds allowed per torchrun call')
     ap.add_argument('--nproc', type=int, default=2)
-    ap.add_argument('--data', type=Path, default=None, help='processed data folder (default: toy50[:24], processed here)')
+    ap.add_argument('--data', type=Path, default=None,
+                    help='processed data folder (default: toy50[:24], processed here)')
     ap.add_argument('--code', type=Path, default=REPO, help='checkout whose aidd_train is run (default: this one)')
     ap.add_argument('--dist-timeout', type=int, default=60, help='AIDD_DIST_TIMEOUT for the runs (seconds)')
     ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'ddp_stress.json')

@@ -1,4 +1,4 @@
-"""Benchmark `aidd_train.data.dataset.process_dataset`: throughput with 1 worker vs all workers, cache hits, cached load.
+"""Benchmark `aidd_train.data.dataset.process_dataset`: throughput with 1 worker vs all, cache hits, cached load.
 
 Usage: python bench/bench_process.py [--root DIR] [--workers N] [--repeat 3] [--crop] [--json out.json]
 
@@ -30,7 +30,9 @@ def default_root() -> Path:
 
 
 def timed(fn, *a, **kw):
-    t = time.perf_counter(); r = fn(*a, **kw); return r, time.perf_counter() - t
+    t = time.perf_counter()
+    r = fn(*a, **kw)
+    return r, time.perf_counter() - t
 
 
 def scale_run(root:Path, n:int, workers:int, tmp:Path) -> dict:
@@ -55,9 +57,10 @@ def scale_run(root:Path, n:int, workers:int, tmp:Path) -> dict:
     m2, t_hit = timed(process_dataset, big, out, index=tmp/'scale_labels.csv', workers=workers)
     cache = out/read_manifest(out)['cache_dir']
     t_packed = min(timed(load_graphs, out)[1] for _ in range(3))
-    t_files = min(timed(lambda: [load_graph(cache/f'{c}.pt') for c in sorted(p.stem for p in cache.glob('[0-9]*.pt'))])[1] for _ in range(3))
-    return dict(n=n, n_ok=m['n_ok'], seconds_first=round(t_first, 2), seconds_cache_hit=round(t_hit, 3), n_cached=m2['n_cached'],
-                seconds_load_packed=round(t_packed, 3), seconds_load_files=round(t_files, 3))
+    t_files = min(timed(lambda: [load_graph(cache/f'{c}.pt')
+                                 for c in sorted(p.stem for p in cache.glob('[0-9]*.pt'))])[1] for _ in range(3))
+    return dict(n=n, n_ok=m['n_ok'], seconds_first=round(t_first, 2), seconds_cache_hit=round(t_hit, 3),
+                n_cached=m2['n_cached'], seconds_load_packed=round(t_packed, 3), seconds_load_files=round(t_files, 3))
 
 
 def main():
@@ -68,9 +71,12 @@ def main():
     ap.add_argument('--root', default=None, help='folder of complex folders (default: see above)')
     ap.add_argument('--index', default=None)
     ap.add_argument('--workers', type=int, default=os.cpu_count() or 1, help='"all workers" (default: CPU count)')
-    ap.add_argument('--repeat', type=int, default=3, help='repeat each fresh run; report the best (least disturbed) and the median')
-    ap.add_argument('--crop', action='store_true', help="pocket_source='crop' (crop the full protein) instead of 'auto'")
-    ap.add_argument('--scale', type=int, default=0, help='also time cache hits and loading on a synthetic root of this many complexes (e.g. 1000)')
+    ap.add_argument('--repeat', type=int, default=3,
+                    help='repeat each fresh run; report the best (least disturbed) and the median')
+    ap.add_argument('--crop', action='store_true',
+                    help="pocket_source='crop' (crop the full protein) instead of 'auto'")
+    ap.add_argument('--scale', type=int, default=0,
+                    help='also time cache hits and loading on a synthetic root of this many complexes (e.g. 1000)')
     ap.add_argument('--json', default=None, help='also write the results here')
     a = ap.parse_args()
     a.root = a.root or str(default_root())
@@ -96,9 +102,11 @@ def main():
                 times.append(dt)
             n = m['n_ok'] + m['n_failed']
             dt, med = min(times), statistics.median(times)
-            res[f'workers_{w}'] = dict(n_ok=m['n_ok'], n_failed=m['n_failed'], seconds_best=round(dt, 3), seconds_median=round(med, 3),
-                                       complexes_per_s=round(n/dt, 2), complexes_per_s_median=round(n/med, 2))
-            rows.append((label, f"{m['n_ok']}/{n}", f'{dt:.2f} s (median {med:.2f})', f'{n/dt:.1f} (median {n/med:.1f})'))
+            res[f'workers_{w}'] = dict(n_ok=m['n_ok'], n_failed=m['n_failed'], seconds_best=round(dt, 3),
+                                       seconds_median=round(med, 3), complexes_per_s=round(n/dt, 2),
+                                       complexes_per_s_median=round(n/med, 2))
+            rows.append((label, f"{m['n_ok']}/{n}", f'{dt:.2f} s (median {med:.2f})',
+                         f'{n/dt:.1f} (median {n/med:.1f})'))
         out = tmp/f'w{a.workers}_0'
         m, dt = timed(process_dataset, a.root, out, index=a.index, cfg=cfg, workers=a.workers)
         assert m['n_processed'] == 0, m
@@ -111,10 +119,14 @@ def main():
         rows.append(('load_graphs (cached)', f'{len(gs)} graphs', f'{dt*1000:.0f} ms', f'{len(gs)/dt:.0f}'))
         if a.scale:
             sc = res['scale'] = scale_run(Path(a.root), a.scale, a.workers, tmp)
-            rows.append((f'synthetic root: first run, {a.workers} workers', f"{sc['n_ok']}/{sc['n']}", f"{sc['seconds_first']:.2f} s", f"{sc['n']/sc['seconds_first']:.1f}"))
-            rows.append(('synthetic root: re-run (cache hit)', f"{sc['n_cached']} cached", f"{sc['seconds_cache_hit']:.3f} s", ''))
-            rows.append(('synthetic root: load_graphs (packed file)', f"{sc['n_ok']} graphs", f"{sc['seconds_load_packed']:.3f} s", ''))
-            rows.append(('synthetic root: load the per-complex files', f"{sc['n_ok']} graphs", f"{sc['seconds_load_files']:.3f} s", ''))
+            rows.append((f'synthetic root: first run, {a.workers} workers', f"{sc['n_ok']}/{sc['n']}",
+                         f"{sc['seconds_first']:.2f} s", f"{sc['n']/sc['seconds_first']:.1f}"))
+            rows.append(('synthetic root: re-run (cache hit)', f"{sc['n_cached']} cached",
+                         f"{sc['seconds_cache_hit']:.3f} s", ''))
+            rows.append(('synthetic root: load_graphs (packed file)', f"{sc['n_ok']} graphs",
+                         f"{sc['seconds_load_packed']:.3f} s", ''))
+            rows.append(('synthetic root: load the per-complex files', f"{sc['n_ok']} graphs",
+                         f"{sc['seconds_load_files']:.3f} s", ''))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res['load_average_end'] = round(os.getloadavg()[0], 2)

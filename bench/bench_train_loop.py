@@ -72,7 +72,7 @@ def our_loop(model, opt, batches, device, cfg):
 
 
 def graph_breaks(model, batch) -> dict:
-    "Graphs and breaks of the compiled model's forward on one batch (`torch._dynamo.explain`), with the breaks' reasons."
+    "Graphs and breaks of the compiled model's forward on one batch (`torch._dynamo.explain`), and the breaks' reasons."
     import torch._dynamo as dynamo
     dynamo.reset()
     with dynamo.config.patch(capture_dynamic_output_shape_ops=True):
@@ -118,13 +118,15 @@ def bench_config(graphs, L, C, bs, a, device):
     for rep in range(a.repeats):
         for name in names[rep % 3:] + names[:rep % 3]:          # rotate who goes first
             m, opt = fresh(name)
-            run = (lambda bs_: bare_loop(m, opt, bs_, device)) if name == 'bare' else (lambda bs_: our_loop(m, opt, bs_, device, tcfg))
+            run = ((lambda bs_: bare_loop(m, opt, bs_, device)) if name == 'bare'
+                   else (lambda bs_: our_loop(m, opt, bs_, device, tcfg)))
             run(warm)
             t = time.perf_counter()
             run(timed)
             dt = time.perf_counter() - t
             times[name].append(dt)
-            print(f"  repeat {rep + 1}/{a.repeats} {name:8s}: {dt:7.2f} s  {n_complexes / dt:6.2f} complexes/s", flush=True)
+            print(f"  repeat {rep + 1}/{a.repeats} {name:8s}: {dt:7.2f} s  {n_complexes / dt:6.2f} complexes/s",
+                  flush=True)
     tput = {k: [n_complexes / t for t in v] for k, v in times.items()}
     ratio = {k: statistics.median([x / b for x, b in zip(tput[k], tput['bare'])]) for k in ('ours', 'compiled')}
     return {'model': {'hidden_channels': C, 'num_layers': L, 'parameters': count_parameters(base)},
@@ -166,8 +168,9 @@ def main(argv=None):
     print('\nconfig     bare c/s   ours c/s   compiled c/s   ours/bare   compiled/bare   compile s   breaks')
     for spec, r in rows.items():
         c = r['complexes_per_s']
-        print(f"{spec:10s} {c['bare']:8.2f}   {c['ours']:8.2f}   {c['compiled']:12.2f}   {r['ratio_vs_bare']['ours']:9.3f}   "
-              f"{r['ratio_vs_bare']['compiled']:13.3f}   {r['compile_seconds']:9.0f}   {r['graph_breaks']['breaks']}")
+        print(f"{spec:10s} {c['bare']:8.2f}   {c['ours']:8.2f}   {c['compiled']:12.2f}   "
+              f"{r['ratio_vs_bare']['ours']:9.3f}   {r['ratio_vs_bare']['compiled']:13.3f}   "
+              f"{r['compile_seconds']:9.0f}   {r['graph_breaks']['breaks']}")
     print(f"goals: ours/bare >= 0.95, compiled/bare >= 2.0 → {a.out.name}")
     return res
 

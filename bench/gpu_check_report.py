@@ -33,7 +33,8 @@ NEEDED = ('torch', 'torch_geometric', 'rdkit', 'gemmi', 'skopt', 'fastcore', 'ya
 
 # ---------------------------------------------------------------------------------------------- preflight
 def preflight(device:str='cuda') -> int:
-    "Print the interpreter, the missing packages and the GPU; 1 when the check cannot run here (`device='cpu'`: no GPU needed)."
+    """Print the interpreter, the missing packages and the GPU; 1 when the check cannot run here (`device='cpu'`: no GPU
+    needed)."""
     import importlib, platform
     missing = []
     for m in NEEDED:
@@ -149,8 +150,9 @@ def stage_row(stage:str, st:dict, run:Path, cycle_batches:int) -> dict:
     "What the profile said about `stage` beside what its training run measured; `checks` lists (level, text)."
     res, meas = _read_json(run/'results.json'), _read_json(run/MEASURE_FILE)
     metrics = _read_csv(run/'metrics.csv')
-    row = dict(stage=stage, run_dir=str(run), num_layers=st.get('num_layers'), hidden_channels=st.get('hidden_channels'),
-               batch_size=st.get('batch_size'), profile_peak_bytes=st.get('peak_memory_bytes'),
+    row = dict(stage=stage, run_dir=str(run), num_layers=st.get('num_layers'),
+               hidden_channels=st.get('hidden_channels'), batch_size=st.get('batch_size'),
+               profile_peak_bytes=st.get('peak_memory_bytes'),
                profile_predicted_peak_bytes=st.get('predicted_peak_bytes'), usable_bytes=st.get('usable_memory_bytes'),
                profile_cycle_minutes=st.get('cycle_minutes'), checks=[])
     fail = lambda t: row['checks'].append(('FAIL', t))
@@ -158,7 +160,8 @@ def stage_row(stage:str, st:dict, run:Path, cycle_batches:int) -> dict:
     note = lambda t: row['checks'].append(('note', t))
     if res is None:
         status = (meas or {}).get('exit_status')
-        fail(f'no results.json in {run}: training did not finish' + (f' (exit status {status})' if status is not None else ''))
+        fail(f'no results.json in {run}: training did not finish'
+             + (f' (exit status {status})' if status is not None else ''))
         return row
     row.update(precision=res.get('precision'), device=res.get('device'), epochs_run=res.get('epochs_run'),
                stopped=res.get('stopped'), oom_events=res.get('oom_events'), bad_steps=res.get('bad_steps'),
@@ -169,7 +172,8 @@ def stage_row(stage:str, st:dict, run:Path, cycle_batches:int) -> dict:
     # OOM events: results.json and metrics.csv both record them
     csv_oom = int(metrics[-1]['oom_events']) if metrics and metrics[-1].get('oom_events') not in (None, '') else None
     if row['oom_events'] is None: fail('results.json has no oom_events')
-    elif row['oom_events'] or csv_oom: fail(f"{row['oom_events']} out-of-memory events in training (metrics.csv: {csv_oom})")
+    elif row['oom_events'] or csv_oom:
+        fail(f"{row['oom_events']} out-of-memory events in training (metrics.csv: {csv_oom})")
     # peak memory: training records none; the measure-train instruments read the caching allocator's peak
     epochs = [e for e in (meas or {}).get('epochs', []) if e.get('completed')]
     peaks = [e['peak_reserved_bytes'] for e in epochs if e.get('peak_reserved_bytes') is not None]
@@ -224,11 +228,12 @@ def _lines(prof:dict, rows:list) -> list:
     lim = hw.get('memory_limit') or 'not recorded'
     free = hw.get('free_memory_at_start_bytes')
     out = [f"device {hw.get('name')} ({hw.get('device')}): total {_gib(hw.get('total_memory_bytes'))}, "
-           f"free at start {_gib(free) if free is not None else 'not recorded'}, budget {_gib(hw.get('memory_budget_bytes'))} "
-           f"(limit: {lim})", '']
+           f"free at start {_gib(free) if free is not None else 'not recorded'}, "
+           f"budget {_gib(hw.get('memory_budget_bytes'))} (limit: {lim})", '']
     for r in rows:
         out.append(f"{r['stage']}: layers {r['num_layers']}, channels {r['hidden_channels']}, batch {r['batch_size']}"
-                   + (f", {r.get('precision')} on {r.get('device')}, {r.get('epochs_run')} epoch(s)" if 'precision' in r else ''))
+                   + (f", {r.get('precision')} on {r.get('device')}, {r.get('epochs_run')} epoch(s)"
+                      if 'precision' in r else ''))
         if 'precision' in r:
             pred = r['profile_predicted_peak_bytes']
             tp = r['train_peak_bytes']
@@ -275,7 +280,8 @@ def main(argv:list|None=None) -> int:
         rest = argv[1:]
         if rest[:1] == ['--']: rest = rest[1:]
         return measure_train(rest)
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
     sub.add_parser('measure-train', help='run aidd_train ARGS (after --) with the measuring instruments')
     r = sub.add_parser('report', help='compare the profile with the training runs')
