@@ -96,8 +96,13 @@ def fingerprint(folder, rec:LabelRecord) -> str:
     return hashlib.sha1(json.dumps([items, [round(rec.pK, 6), rec.kind, rec.relation]]).encode()).hexdigest()[:16]
 
 # %% ../../nbs/13_data.dataset.ipynb #0000000e
+def _graph_arrays(g:Data) -> dict:
+    "A graph's tensors as compact numpy arrays (z as uint8): what a worker sends back for the packed file."
+    return dict(z=g.z.numpy().astype(np.uint8), pos=g.pos.numpy(), is_ligand=g.is_ligand.numpy(), y=g.y.numpy(),
+                n_edges=g.n_edges.numpy())
+
 def _process_task(task:dict) -> dict:
-    "Process one complex (runs in a worker process); write `<code>.pt` or `<code>.fail.json`; return a small result dict."
+    "Process one complex (runs in a worker process); write `<code>.pt` or `<code>.fail.json`; return a small result dict (an ok one with the graph's arrays for the packed file, under `arrays`)."
     code, cache = task['code'], Path(task['cache_dir'])
     if task.get('_crash') and mp.parent_process() is not None: os._exit(13)   # test hook: simulate a worker crash
     res = dict(code=code, fingerprint=task['fingerprint'], status='ok', stage='', reason='', notes=[])
@@ -110,6 +115,7 @@ def _process_task(task:dict) -> dict:
                    files=[p.name for p in cplx.files])
         save_graph(g, cache/f'{code}.pt', meta=res)
         (cache/f'{code}.fail.json').unlink(missing_ok=True)
+        res['arrays'] = _graph_arrays(g)
     except Exception as e:
         stage, reason = (e.stage, e.reason) if isinstance(e, DataError) else ('internal', f'unexpected {type(e).__name__}: {e}')
         res.update(status='failed', stage=stage, reason=reason)
@@ -189,18 +195,23 @@ def _read_cached(cache:Path, code:str, fp:str, state:dict, retry_failed:bool):
 # %% ../../nbs/13_data.dataset.ipynb #00000016
 PACK_FORMAT = 1
 
-def _write_packed(cache:Path, ok:list, results:dict) -> str:
+def _pack_parts(cache:Path, ok:list, fresh:dict) -> list:
+    "Each ok graph's arrays: sent back by this run's workers (`fresh`), else read from its graph file (a cache hit)."
+    return [fresh[c] if c in fresh else _graph_arrays(load_graph(cache/f'{c}.pt')) for c in ok]
+
+def _write_packed(cache:Path, ok:list, results:dict, fresh:dict|None=None) -> str:
     "One file with every ok graph concatenated (`packed.pt`) for fast loading; rewritten only when the ok set, a fingerprint or the file changed. Returns its signature."
     sig = hashlib.sha1(json.dumps([[c, results[c]['fingerprint']] for c in ok]).encode()).hexdigest()[:16]
     side, pt = cache/'packed.json', cache/'packed.pt'
     try: old = read_json(side) if pt.exists() else {}
     except ValueError: old = {}
     if old.get('sig') == sig and old.get('bytes') == pt.stat().st_size: return sig
-    gs = [load_graph(cache/f'{c}.pt') for c in ok]
-    n = torch.tensor([g.num_nodes for g in gs], dtype=torch.long)
-    cat = lambda k, dt: torch.cat([getattr(g, k) for g in gs]) if gs else torch.zeros(0, dtype=dt)
+    parts = _pack_parts(cache, ok, fresh or {})
+    def cat(k, dt, empty=(0,)):
+        return torch.from_numpy(np.concatenate([p[k] for p in parts])).to(dt) if parts else torch.zeros(empty, dtype=dt)
+    n = torch.tensor([len(p['z']) for p in parts], dtype=torch.long)
     d = dict(format=PACK_FORMAT, codes=list(ok), ptr=torch.cat([torch.zeros(1, dtype=torch.long), n.cumsum(0)]),
-             z=cat('z', torch.long), pos=cat('pos', torch.float32) if gs else torch.zeros(0, 3), is_ligand=cat('is_ligand', torch.bool),
+             z=cat('z', torch.long), pos=cat('pos', torch.float32, (0, 3)), is_ligand=cat('is_ligand', torch.bool),
              y=cat('y', torch.float32), n_edges=cat('n_edges', torch.long))
     atomic_write(pt, lambda t: torch.save(d, t))
     write_json(side, dict(sig=sig, bytes=pt.stat().st_size, format=PACK_FORMAT, codes=list(ok)))
@@ -275,15 +286,18 @@ def _plan(kept:Labels, dirs:dict, root:Path, cache:Path, cfg_d:dict, retry_faile
     return tasks, results, state
 
 # %% ../../nbs/13_data.dataset.ipynb #0000001c
-def _run(tasks:list, workers:int, results:dict) -> float:
-    "Run `tasks` behind a progress bar, adding each result to `results`; return the seconds it took."
-    bar = progress(total=len(tasks), desc='processing complexes')
+def _run(tasks:list, workers:int, results:dict) -> tuple[float, dict]:
+    "Run `tasks` behind a progress bar, adding each result to `results`; return (seconds, the graphs' arrays by code)."
+    bar, arrays = progress(total=len(tasks), desc='processing complexes'), {}
     def on_result(r):
-        results[r['code']] = dict(r, cached=False); bar.update(1)
+        a = r.pop('arrays', None)
+        if a is not None: arrays[r['code']] = a
+        results[r['code']] = dict(r, cached=False)
+        bar.update(1)
     t1 = time.perf_counter()
     try: _run_tasks(tasks, workers, on_result)
     finally: bar.close()
-    return time.perf_counter() - t1
+    return time.perf_counter() - t1, arrays
 
 def _write_tables(out:Path, ok:list, kept:Labels, results:dict, dirs:dict, failures:dict, notes:list) -> list:
     "Write labels.csv, complexes.csv, failures.csv and notes.csv; return the sorted failure rows `(code, stage, reason)`."
@@ -347,11 +361,11 @@ def process_dataset(root,                    # PDBbind root: `<root>/<code>/` or
     tasks, results, state = _plan(kept, dirs, root, cache, _config_dict(cfg), retry_failed, failures)
     n_cached = len(results)
     log.info(f'{len(kept)} labelled complexes with folders: {n_cached} cached, {len(tasks)} to process' + (f' with {workers} workers' if workers else ''))
-    t_proc = _run(tasks, workers, results)
+    t_proc, arrays = _run(tasks, workers, results)
     state.update({c: {k: v for k, v in r.items() if k != 'cached'} for c, r in results.items()})   # keep entries of other runs
     write_json(cache/'index.json', dict(sorted(state.items())))
     ok = sorted(c for c, r in results.items() if r['status'] == 'ok')
-    packed_sig = _write_packed(cache, ok, results)
+    packed_sig = _write_packed(cache, ok, results, arrays)
     for c, r in results.items():
         if r['status'] != 'ok': failures.setdefault(c, (r['stage'], r['reason']))
         notes += [(c, 'structure', n) for n in r.get('notes', [])]
