@@ -4,10 +4,11 @@
 
 # %% ../../nbs/13_data.dataset.ipynb #00000002
 from __future__ import annotations
-import hashlib, importlib, json, os, time
+import gc, hashlib, importlib, json, os, time
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -217,6 +218,15 @@ def _write_packed(cache:Path, ok:list, results:dict, fresh:dict|None=None) -> st
     write_json(side, dict(sig=sig, bytes=pt.stat().st_size, format=PACK_FORMAT, codes=list(ok)))
     return sig
 
+@contextmanager
+def _gc_paused():
+    "Pause Python's cyclic garbage collector while many small objects are built (its full passes over them grow with their count)."
+    was = gc.isenabled()
+    gc.disable()
+    try: yield
+    finally:
+        if was: gc.enable()
+
 def _load_packed(cache:Path, codes:list, sig:str|None):
     "Graphs for `codes` from `packed.pt` if it was written by the run the manifest describes (`sig`); else None."
     side = cache/'packed.json'
@@ -230,10 +240,12 @@ def _load_packed(cache:Path, codes:list, sig:str|None):
     pos_of = {c: i for i, c in enumerate(d['codes'])}
     if any(c not in pos_of for c in codes): return None
     ptr, out = d['ptr'].tolist(), []
-    for c in codes:
-        i = pos_of[c]; a, b = ptr[i], ptr[i + 1]
-        out.append(Data(z=d['z'][a:b].clone(), pos=d['pos'][a:b].clone(), is_ligand=d['is_ligand'][a:b].clone(),
-                        y=d['y'][i:i + 1].clone(), pdb_code=c, n_edges=d['n_edges'][i:i + 1].clone(), num_nodes=b - a))
+    with _gc_paused():
+        for c in codes:
+            i = pos_of[c]
+            a, b = ptr[i], ptr[i + 1]
+            out.append(Data(z=d['z'][a:b].clone(), pos=d['pos'][a:b].clone(), is_ligand=d['is_ligand'][a:b].clone(),
+                            y=d['y'][i:i + 1].clone(), pdb_code=c, n_edges=d['n_edges'][i:i + 1].clone(), num_nodes=b - a))
     return out
 
 # %% ../../nbs/13_data.dataset.ipynb #00000019
