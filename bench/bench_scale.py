@@ -17,7 +17,8 @@ Measured per N, each in a fresh process:
   process tree (summed RSS, which counts the workers' copy-on-write pages once per process, and summed PSS, which
   shares them out; both sampled) and of its largest single process (wait4);
 - `process_cached`: the same command again (everything comes from the cache);
-- the training side (a child interpreter, RSS measured from after the imports): `load` (`load_graphs`, what the
+- the training side (a child interpreter, RSS measured from after the imports; run for every N in turn,
+  `--train-rounds` times, keeping each step's fastest round): `load` (`load_graphs`, what the
   trainer and the optimizer call), `fingerprint` (`data_info`: the profile's data fingerprint and heaviest complex),
   `worst_case` (`WorstCase.from_graphs` + `worst_case_batch` of 64, what the probe builds), `split` (`make_splits`
   from scratch, then the id → graph mapping the trainer builds), `split_reuse` (`make_splits` reading splits.json),
@@ -407,7 +408,7 @@ def check_disk(tmp:Path, n:int, say) -> None:
 
 
 def run_size(n:int, a, templates:list, tmp:Path, say) -> dict:
-    "Tree → aidd_process (twice) → training side, for one N; the temporary folders are removed unless --keep."
+    "Tree → aidd_process (twice), for one N; the tree is removed unless --keep (the processed folder stays for now)."
     check_disk(tmp, n, say)
     root, out = tmp/f'root_{n}', tmp/f'out_{n}'
     shutil.rmtree(root, ignore_errors=True)
@@ -424,15 +425,33 @@ def run_size(n:int, a, templates:list, tmp:Path, say) -> dict:
     say(f'N={n}: aidd_process {p["seconds"]} s (CPU {p["cpu_seconds"]} s, CPU-bound {p["cpu_bound_seconds"]} s, '
         f'pool {p["seconds_pool"]} s), '
         f'{p["n_ok"]} ok, {p["n_failed"]} failed; cached re-run {r["process_cached"]["seconds"]} s')
-    r['train'] = train_step(out, a.device)
-    say(f'N={n}: training side {json.dumps(r["train"]["seconds"])}; data memory '
-        f'{_mb(r["train"]["memory"]["data_memory"])} MiB')
     r['load_average_end'] = round(os.getloadavg()[0], 2)
     for k in ('process', 'process_cached'): r[k].pop('tail', None)
-    if not a.keep:
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
+    if not a.keep: shutil.rmtree(root, ignore_errors=True)
     return r
+
+
+def _fastest(rounds:list) -> dict:
+    "One training-side record from several rounds: each step's fastest wall and CPU seconds, the first round's rest."
+    best = dict(rounds[0])
+    for kind in ('seconds', 'cpu_seconds'):
+        best[kind] = {k: min(r[kind][k] for r in rounds) for k in rounds[0][kind]}
+    best['rounds'] = len(rounds)
+    return best
+
+
+def train_rounds(runs:list, a, tmp:Path, say) -> None:
+    """The training side for every N, `--train-rounds` times in turn (1k, 5k, 20k, 1k, …): a step's fastest round is
+    kept, so one busy minute on a shared machine does not bend one size's numbers. Then the processed folders go."""
+    rounds = {r['n']: [] for r in runs}
+    for i in range(a.train_rounds):
+        for r in runs:
+            rounds[r['n']].append(train_step(tmp/f'out_{r["n"]}', a.device))
+            say(f'N={r["n"]}: training side, round {i + 1}: {json.dumps(rounds[r["n"]][-1]["seconds"])}')
+    for r in runs:
+        r['train'] = _fastest(rounds[r['n']])
+        say(f'N={r["n"]}: data memory {_mb(r["train"]["memory"]["data_memory"])} MiB')
+        if not a.keep: shutil.rmtree(tmp/f'out_{r["n"]}', ignore_errors=True)
 
 
 def summarize(runs:list, a) -> dict:
@@ -454,6 +473,7 @@ def parse_args(argv=None):
     ap.add_argument('--device', default='cpu', help='device the loader epoch moves batches to')
     ap.add_argument('--tmp', default=None, help='folder for the replicated trees (default: a new temporary folder)')
     ap.add_argument('--keep', action='store_true', help='keep the trees and processed folders')
+    ap.add_argument('--train-rounds', type=int, default=2, help='rounds of the training-side steps over all sizes')
     ap.add_argument('--out', default=None, 
                     help='results JSON (default bench/results/scale.json; a .log is written beside)')
     ap.add_argument('--train-side', default=None, help=argparse.SUPPRESS)
@@ -474,6 +494,7 @@ def main(argv=None):
     say(f'scale bench: sizes {a.sizes}, {a.workers} workers, {len(templates)} toy templates, {os.cpu_count()} CPUs, '
         f'load average {os.getloadavg()[0]:.2f}')
     runs = [run_size(n, a, templates, tmp, say) for n in sorted(a.sizes)]
+    train_rounds(runs, a, tmp, say)
     res = summarize(runs, a)
     table(runs, res, say)
     if not a.keep and not a.tmp: shutil.rmtree(tmp, ignore_errors=True)
