@@ -8,13 +8,13 @@ The browser is found as in tests/test_site.py (Chromium and its driver from the 
 them when it can). Without one the test is skipped — unless AIDD_REQUIRE_BROWSER=1 (as in `.ci/run`), where a missing
 browser is a failure.
 """
-import json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, secrets, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
+from conftest import headless_chrome
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
-BROWSERS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
 CELL = """from aidd_train.config import sample_profile
 from aidd_train.dashboard.widgets import OptimizerDashboard, show
 dash = OptimizerDashboard(sample_profile(), stage='prototyping')
@@ -29,13 +29,6 @@ fetch(img.src).then(r => r.arrayBuffer()).then(b => {
   done([a.length, h, img.naturalWidth, img.width]);
 }).catch(e => done(String(e)));""" % IMAGES
 
-def _browser():
-    "(browser binary, chromedriver) found on PATH (or $CHROMEWEBDRIVER, as on GitHub runners), or None for each."
-    b = next((shutil.which(n) for n in BROWSERS if shutil.which(n)), None)
-    d = shutil.which('chromedriver')
-    if d is None and os.environ.get('CHROMEWEBDRIVER'): d = shutil.which('chromedriver', path=os.environ['CHROMEWEBDRIVER'])
-    return b, d
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -43,23 +36,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope='module')
 def driver():
-    binary, drv = _browser()
-    try: from selenium import webdriver
-    except ImportError: webdriver = None
-    if not (binary and drv and webdriver):
-        msg = f'no browser for the JupyterLab test (browser {binary}, chromedriver {drv}, selenium {webdriver is not None})'
-        if os.environ.get('AIDD_REQUIRE_BROWSER') == '1': pytest.fail(msg)
-        pytest.skip(msg)
-    from selenium.webdriver.chrome.service import Service
-    o = webdriver.ChromeOptions()
-    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1500,1500'):
-        o.add_argument(a)
-    o.binary_location = binary
-    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    d = webdriver.Chrome(service=Service(drv), options=o)
-    yield d
-    d.quit()
+    yield from headless_chrome('the JupyterLab test', '1500,1500')
 
 def _notebook(folder:Path) -> Path:
     "A one-cell notebook that displays the optimizer dashboard for the shipped profile."

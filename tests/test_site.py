@@ -6,40 +6,17 @@ Chromium and its driver come from the distribution (Debian: `apt-get install chr
 installs them when it can). Without a browser the test is skipped — unless AIDD_REQUIRE_BROWSER=1 (as in `.ci/run`),
 where a missing browser is a failure.
 """
-import functools, http.server, os, shutil, socketserver, subprocess, sys, threading, time
+import functools, http.server, os, socketserver, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
+from conftest import headless_chrome
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
-BROWSERS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
-
-def _browser():
-    "(browser binary, chromedriver) found on PATH (or $CHROMEWEBDRIVER, as on GitHub runners), or None for each."
-    b = next((shutil.which(n) for n in BROWSERS if shutil.which(n)), None)
-    d = shutil.which('chromedriver')
-    if d is None and os.environ.get('CHROMEWEBDRIVER'): d = shutil.which('chromedriver', path=os.environ['CHROMEWEBDRIVER'])
-    return b, d
 
 @pytest.fixture(scope='module')
 def driver():
-    binary, drv = _browser()
-    try: from selenium import webdriver
-    except ImportError: webdriver = None
-    if not (binary and drv and webdriver):
-        msg = f'no browser for the site test (browser {binary}, chromedriver {drv}, selenium {webdriver is not None})'
-        if os.environ.get('AIDD_REQUIRE_BROWSER') == '1': pytest.fail(msg)
-        pytest.skip(msg)
-    from selenium.webdriver.chrome.service import Service
-    o = webdriver.ChromeOptions()
-    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1400,1800'):
-        o.add_argument(a)
-    o.binary_location = binary
-    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    d = webdriver.Chrome(service=Service(drv), options=o)
-    yield d
-    d.quit()
+    yield from headless_chrome('the site test', '1400,1800')
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
