@@ -379,6 +379,19 @@ def part_train(cache, profile, stages=('prototyping', 'validation', 'production'
     return rows
 
 
+def merge_previous(out:Path, res:dict) -> dict:
+    "Parts not run this time keep their earlier results (and dates), so a partial re-run does not erase them."
+    if not out.exists(): return res
+    prev = json.loads(out.read_text())
+    dates = prev.get('part_dates') or {p: prev.get('date') for p in ('cycle', 'edge', 'stages', 'train', 'search')}
+    for part in ('cycle', 'edge', 'stages', 'train', 'search'):
+        if part in res or part not in prev: continue
+        res[part] = prev[part]
+        res['part_dates'][part] = dates.get(part)
+        if f'{part}_note' in prev: res[f'{part}_note'] = prev[f'{part}_note']
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--root', default=str(REPO/'tests'/'data'/'toy50'))
@@ -412,6 +425,8 @@ def main():
                          for st in ('prototyping', 'validation')}
     res['seconds'] = time.perf_counter() - t0
     res['load_average_end'] = os.getloadavg()
+    res['part_dates'] = {p: res['date'] for p in parts if p in res}
+    res = merge_previous(Path(a.out), res)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, default=str))
     if 'edge' in res:
