@@ -18,6 +18,7 @@ __all__ = ['ConfigError', 'DataConfig', 'ModelConfig', 'TrainConfig', 'OptimizeC
 class ConfigError(ValueError):
     "A configuration value is missing, unknown or out of range."
 
+# %% ../nbs/00_config.ipynb #d7ee4d3f
 def _f(default, *, range=None, choices=None, optional=False, doc=''):
     "A dataclass field whose metadata carries its validation rule and docs."
     meta = dict(range=range, choices=choices, optional=optional, doc=doc, is_tuple=isinstance(default, tuple))
@@ -25,6 +26,7 @@ def _f(default, *, range=None, choices=None, optional=False, doc=''):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
 
+# %% ../nbs/00_config.ipynb #be64405f
 def _check_field(section:str, f, v):
     "Raise `ConfigError` if value `v` of field `f` breaks its rule."
     m, name = f.metadata, f'{section}.{f.name}'
@@ -44,6 +46,7 @@ def _check_field(section:str, f, v):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise ConfigError(f"{name}={v!r} is out of range; allowed [{lo}, {'inf' if hi is None else hi}]")
 
+# %% ../nbs/00_config.ipynb #391cb187
 class _Section:
     "Mixin: validate every field after construction."
     _section = ''
@@ -281,6 +284,7 @@ def save_config(cfg:Config, path) -> Path:
     if path.suffix.lower() == '.json': return write_json(path, d)
     raise ConfigError(f"unknown config format {path.suffix!r} for {path}; use .yaml, .yml or .json")
 
+# %% ../nbs/00_config.ipynb #6a636c0e
 def load_config(path) -> Config:
     "Read a YAML or JSON config file; missing keys take defaults, unknown keys are errors."
     path = Path(path)
@@ -291,6 +295,7 @@ def load_config(path) -> Config:
     try: return Config.from_dict(d)
     except ConfigError as e: raise ConfigError(f"{path}: {e}") from None
 
+# %% ../nbs/00_config.ipynb #b8496aba
 def config_hash(section) -> str:
     "A short stable fingerprint of a config section (or a whole `Config`, or a plain dict)."
     d = (section if isinstance(section, dict) else
@@ -317,10 +322,12 @@ def sample_path() -> Path:
     "Folder of the bundled 12-complex PDBbind sample (`<code>/` folders + `INDEX_sample_PL_data.2019`)."
     return Path(__file__).resolve().parent/'sample'/'toy12'
 
+# %% ../nbs/00_config.ipynb #a13f66a5
 def sample_index() -> Path:
     "The bundled sample's INDEX file."
     return sample_path()/'INDEX_sample_PL_data.2019'
 
+# %% ../nbs/00_config.ipynb #6b3c0e48
 def sample_profile() -> Path:
     "A real hardware profile shipped with the package: toy50, all three stages, 2 GB CPU budget (see its `SOURCE.md`)."
     return Path(__file__).resolve().parent/'sample'/'profiles'/'toy50_cpu_2GB.json'

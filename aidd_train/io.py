@@ -24,6 +24,7 @@ def atomic_write(path, # destination file (its folder must exist)
         if tmp.exists(): tmp.unlink()
     return path
 
+# %% ../nbs/02_io.ipynb #76ca13d2
 def write_text(path, text:str, mkdir:bool=True) -> Path:
     "Atomically write `text` (UTF-8) to `path`, creating its folder when `mkdir`."
     path = Path(path)
@@ -44,10 +45,12 @@ def to_jsonable(o):
     if hasattr(o, 'item') and callable(o.item): return to_jsonable(o.item())
     raise TypeError(f'cannot write {type(o).__name__} as JSON: {o!r:.80}')
 
+# %% ../nbs/02_io.ipynb #220d43fa
 def write_json(path, obj, indent:int=2) -> Path:
     "Atomically write `obj` as standard JSON (see `to_jsonable`); creates the folder."
     return write_text(path, json.dumps(to_jsonable(obj), indent=indent, allow_nan=False) + '\n')
 
+# %% ../nbs/02_io.ipynb #92257f46
 def read_json(path):
     "Read a JSON file; a missing or unparsable file raises `ValueError` naming it."
     path = Path(path)
@@ -64,6 +67,7 @@ def write_csv(path, header:list, rows:list) -> Path:
     for r in rows: w.writerow([r.get(h, '') for h in header] if isinstance(r, dict) else r)
     return write_text(path, buf.getvalue())
 
+# %% ../nbs/02_io.ipynb #214f1372
 def read_csv(path) -> list:
     "The rows of a CSV file as dicts of strings."
     with open(path, newline='', encoding='utf-8') as f: return list(csv.DictReader(f))

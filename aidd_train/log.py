@@ -23,6 +23,7 @@ def get_logger(name:str=LOGGER_NAME) -> logging.Logger:
     if name != LOGGER_NAME and not name.startswith(LOGGER_NAME + '.'): name = f'{LOGGER_NAME}.{name}'
     return logging.getLogger(name)
 
+# %% ../nbs/01_log.ipynb #a7cc2817
 def setup_logging(log_file:str|Path|None=None, # file for this run (created with its folder); None: console only
                   level:str|int='INFO',         # console level
                   rank:int=0,                   # process rank under DDP; ranks > 0 log warnings only, no file
@@ -50,6 +51,7 @@ def setup_logging(log_file:str|Path|None=None, # file for this run (created with
         log.addHandler(fh)
     return log
 
+# %% ../nbs/01_log.ipynb #6417cbb9
 def close_logging() -> logging.Logger:
     "Remove and close the handlers `setup_logging` installed (flushes the run file); other handlers stay."
     log = logging.getLogger(LOGGER_NAME)
@@ -64,6 +66,7 @@ def progress_enabled(rank:int=0) -> bool:
     "Bars show on rank 0 unless `AIDD_NO_PROGRESS` is set to a true value."
     return rank == 0 and os.environ.get('AIDD_NO_PROGRESS', '').lower() not in ('1', 'true', 'yes')
 
+# %% ../nbs/01_log.ipynb #1cc93b58
 def progress(iterable=None, desc:str='', total:int|None=None, rank:int=0, leave:bool=False, **kw):
     "A tqdm bar following the project convention (stderr, rank 0 only, off with `AIDD_NO_PROGRESS=1`)."
     return tqdm(iterable, desc=desc, total=total, leave=leave, disable=not progress_enabled(rank),

@@ -44,6 +44,7 @@ def _scan_levels(root, max_depth:int, descend):
                 if descend(e): nxt.append(Path(e.path))
         level = nxt
 
+# %% ../../nbs/13_data.dataset.ipynb #6782e99f
 def find_complex_dirs(root,            # PDBbind root
                       max_depth:int=3, # how deep to look for `<code>/` folders
                       exclude=(),      # folders to skip (e.g. the output folder)
@@ -59,6 +60,7 @@ def find_complex_dirs(root,            # PDBbind root
         else: found[code] = p
     return found, notes
 
+# %% ../../nbs/13_data.dataset.ipynb #7e48be33
 _INDEX_RANK = (('general_pl', 5), ('refined', 4), ('index', 3), ('.lst', 3), ('coreset', 2))
 
 def find_index(root, max_depth:int=3):
@@ -81,16 +83,19 @@ def code_version() -> str:
     for m in (_labels_mod, _structure_mod, _graph_mod): h.update(Path(m.__file__).read_bytes())
     return f'p{PROCESSING_VERSION}-{h.hexdigest()[:8]}'
 
+# %% ../../nbs/13_data.dataset.ipynb #951bd386
 SPLIT_FIELDS = ('split', 'val_fraction', 'test_fraction', 'split_seed', 'test_year', 'val_year', 'test_ids', 'val_ids')
 
 def processing_hash(cfg:DataConfig) -> str:
     "`config_hash` of the fields that change how graphs are built (the split settings are left out: they do not)."
     return config_hash({k: v for k, v in Config(data=cfg).to_dict()['data'].items() if k not in SPLIT_FIELDS})
 
+# %% ../../nbs/13_data.dataset.ipynb #a53d521d
 def cache_key(cfg:DataConfig) -> str:
     "Folder name under `OUT/graphs/` for this config and code."
     return f'{processing_hash(cfg)[:10]}-{code_version()}'
 
+# %% ../../nbs/13_data.dataset.ipynb #bf36b7de
 def fingerprint(folder, rec:LabelRecord) -> str:
     "Hash of a complex folder's files (name, size, mtime) and its label: a cached result is reused only if it matches."
     items = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder) if e.is_file())
@@ -102,6 +107,7 @@ def _graph_arrays(g:Data) -> dict:
     return dict(z=g.z.numpy().astype(np.uint8), pos=g.pos.numpy(), is_ligand=g.is_ligand.numpy(), y=g.y.numpy(),
                 n_edges=g.n_edges.numpy())
 
+# %% ../../nbs/13_data.dataset.ipynb #01ca8f1b
 def _process_task(task:dict) -> dict:
     "Process one complex (runs in a worker process); write `<code>.pt` or `<code>.fail.json`; return a small result dict (an ok one with the graph's arrays for the packed file, under `arrays`)."
     code, cache = task['code'], Path(task['cache_dir'])
@@ -127,15 +133,18 @@ def _process_task(task:dict) -> dict:
 # %% ../../nbs/13_data.dataset.ipynb #00000011
 def _ping(): return os.getpid()
 
+# %% ../../nbs/13_data.dataset.ipynb #326c8417
 def _worker_init():
     torch.set_num_threads(1)   # one process per core; no thread oversubscription
 
+# %% ../../nbs/13_data.dataset.ipynb #4e788804
 def _mp_context():
     "forkserver where available (fast worker start, no fork-after-threads hazards), else spawn."
     if 'forkserver' in mp.get_all_start_methods():
         ctx = mp.get_context('forkserver'); ctx.set_forkserver_preload(['aidd_train.data.dataset']); return ctx
     return mp.get_context('spawn')
 
+# %% ../../nbs/13_data.dataset.ipynb #40962575
 def _pool_starts(mod) -> bool:
     "Can a fresh worker process start and run a trivial task?"
     try:
@@ -143,6 +152,7 @@ def _pool_starts(mod) -> bool:
             return ex.submit(mod._ping).result(timeout=300) > 0
     except Exception: return False
 
+# %% ../../nbs/13_data.dataset.ipynb #5a4d80e6
 def _run_tasks(tasks:list, workers:int, on_result) -> None:
     "Run tasks in-process (`workers=0`) or in a pool; isolate the complex that crashes a worker and go on."
     if workers <= 0:
@@ -200,6 +210,7 @@ def _pack_parts(cache:Path, ok:list, fresh:dict) -> list:
     "Each ok graph's arrays: sent back by this run's workers (`fresh`), else read from its graph file (a cache hit)."
     return [fresh[c] if c in fresh else _graph_arrays(load_graph(cache/f'{c}.pt')) for c in ok]
 
+# %% ../../nbs/13_data.dataset.ipynb #70eab3f7
 def _write_packed(cache:Path, ok:list, results:dict, fresh:dict|None=None) -> str:
     "One file with every ok graph concatenated (`packed.pt`) for fast loading; rewritten only when the ok set, a fingerprint or the file changed. Returns its signature."
     sig = hashlib.sha1(json.dumps([[c, results[c]['fingerprint']] for c in ok]).encode()).hexdigest()[:16]
@@ -218,6 +229,7 @@ def _write_packed(cache:Path, ok:list, results:dict, fresh:dict|None=None) -> st
     write_json(side, dict(sig=sig, bytes=pt.stat().st_size, format=PACK_FORMAT, codes=list(ok)))
     return sig
 
+# %% ../../nbs/13_data.dataset.ipynb #9d63509b
 @contextmanager
 def _gc_paused():
     "Pause Python's cyclic garbage collector while many small objects are built (its full passes over them grow with their count)."
@@ -227,6 +239,7 @@ def _gc_paused():
     finally:
         if was: gc.enable()
 
+# %% ../../nbs/13_data.dataset.ipynb #3e5892a4
 def _load_packed(cache:Path, codes:list, sig:str|None):
     "Graphs for `codes` from `packed.pt` if it was written by the run the manifest describes (`sig`); else None."
     side = cache/'packed.json'
@@ -258,6 +271,7 @@ def _labels_for(root:Path, index) -> tuple[Labels, str]:
     if isinstance(index, Labels): return index, index.source
     return read_labels(index), str(index)
 
+# %% ../../nbs/13_data.dataset.ipynb #d04e9999
 def _open_cache(out:Path, cfg:DataConfig) -> tuple[str, Path, dict|None]:
     "(cache key, `OUT/graphs/<key>/` with leftovers of a killed run removed, the previous manifest or None)."
     key = cache_key(cfg); cache = out/'graphs'/key; cache.mkdir(parents=True, exist_ok=True)
@@ -269,6 +283,7 @@ def _open_cache(out:Path, cfg:DataConfig) -> tuple[str, Path, dict|None]:
         log.warning(f"{what} changed since the last run in {out} ({prev.get('cache_key')} → {key}); processing into graphs/{key} (the old cache is kept)")
     return key, cache, prev
 
+# %% ../../nbs/13_data.dataset.ipynb #bf2b4d15
 def _account(labels:Labels, kept:Labels, dirs:dict, notes:list) -> dict:
     "Failures known before any structure is read: bad index lines, filtered-out complexes, folders without a label."
     failures = {}
@@ -281,6 +296,7 @@ def _account(labels:Labels, kept:Labels, dirs:dict, notes:list) -> dict:
         if code not in labels and code not in failures: failures[code] = ('index', f'folder {dirs[code]} has no entry in {labels.source}')
     return failures
 
+# %% ../../nbs/13_data.dataset.ipynb #45a9e44b
 def _plan(kept:Labels, dirs:dict, root:Path, cache:Path, cfg_d:dict, retry_failed:bool, failures:dict) -> tuple[list, dict, dict]:
     "(tasks to run, cached results by code, the run index) for the labelled complexes; a label without a folder is a failure."
     try: state = read_json(cache/'index.json') if (cache/'index.json').exists() else {}
@@ -311,6 +327,7 @@ def _run(tasks:list, workers:int, results:dict) -> tuple[float, dict]:
     finally: bar.close()
     return time.perf_counter() - t1, arrays
 
+# %% ../../nbs/13_data.dataset.ipynb #4a356117
 def _write_tables(out:Path, ok:list, kept:Labels, results:dict, dirs:dict, failures:dict, notes:list) -> list:
     "Write labels.csv, complexes.csv, failures.csv and notes.csv; return the sorted failure rows `(code, stage, reason)`."
     recs = {c: kept[c] for c in ok}
@@ -327,10 +344,12 @@ def _write_tables(out:Path, ok:list, kept:Labels, results:dict, dirs:dict, failu
     write_csv(out/'notes.csv', ['pdb_code', 'stage', 'note'], sorted(set(notes)))
     return frows
 
+# %% ../../nbs/13_data.dataset.ipynb #67313db6
 def _config_dict(cfg:DataConfig) -> dict:
     "The data config as plain JSON values (tuples → lists), as sent to workers and written to the manifest."
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
 
+# %% ../../nbs/13_data.dataset.ipynb #c0628620
 def _manifest(cfg:DataConfig, key:str, prev:dict|None, root:Path, index_name:str, labels:Labels, dirs:dict, ok:list,
               results:dict, frows:list, notes:list, n_cached:int, n_processed:int, packed_sig:str, workers:int,
               t_proc:float, t0:float) -> dict:
@@ -396,6 +415,7 @@ def read_manifest(out) -> dict:
     if not p.exists(): raise FileNotFoundError(f'{p} not found: run aidd_process --root ... --out {out} first')
     return read_json(p)
 
+# %% ../../nbs/13_data.dataset.ipynb #5925b284
 def load_graphs(out,                      # a folder written by `process_dataset`
                 cfg:DataConfig|None=None, # if given, refuse a cache built with another data config
                 codes=None,               # only these PDB codes (default: all processed)

@@ -53,6 +53,7 @@ def validate_graph(g:Data) -> Data:
         raise DataError('graph', f'{code}: two atoms at the same position')
     return g
 
+# %% ../../nbs/12_data.graph.ipynb #dbcf0e3d
 def complex_to_graph(cplx:Complex,               # ligand + pocket atoms from `load_complex`
                      y:float,                    # the pK label
                      cfg:DataConfig|None=None,   # for `edge_cutoff`
@@ -80,6 +81,7 @@ def graph_to_dict(g:Data, meta:dict|None=None) -> dict:
     d.update(pdb_code=str(g.pdb_code), format=GRAPH_FORMAT, meta=dict(meta or {}))
     return d
 
+# %% ../../nbs/12_data.graph.ipynb #62182630
 def graph_from_dict(d:dict) -> Data:
     "Rebuild the contract `Data` from `graph_to_dict` output."
     if not isinstance(d, dict) or d.get('format') != GRAPH_FORMAT or any(k not in d for k in _TENSOR_KEYS):
@@ -88,10 +90,12 @@ def graph_from_dict(d:dict) -> Data:
     return Data(z=d['z'], pos=d['pos'], is_ligand=d['is_ligand'], y=d['y'], pdb_code=d['pdb_code'],
                 n_edges=d['n_edges'], num_nodes=int(d['z'].numel()))
 
+# %% ../../nbs/12_data.graph.ipynb #5f596137
 def save_graph(g:Data, path, meta:dict|None=None) -> Path:
     "Atomically save a graph as a plain dict of tensors."
     return atomic_write(path, lambda t: torch.save(graph_to_dict(g, meta), t))
 
+# %% ../../nbs/12_data.graph.ipynb #2e9d6ddb
 def load_graph(path, with_meta:bool=False):
     "Load a `save_graph` file with `weights_only=True`; a truncated or foreign file raises `DataError('cache', …)`."
     try: d = torch.load(path, map_location='cpu', weights_only=True)

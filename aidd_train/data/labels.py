@@ -26,10 +26,12 @@ PK_RANGE = (0.0, 16.0)   # 1 M … 0.1 fM; outside is a typo or a unit slip, not
 class LabelError(ValueError):
     "An affinity string, label value or label line that cannot be read; the message says why."
 
+# %% ../../nbs/10_data.labels.ipynb #b41ffe97
 _AFF_RE = re.compile(r'^(?P<kind>[A-Za-z][A-Za-z0-9]*)\s*(?P<rel><=|>=|=|<|>|~)\s*'
                      r'(?P<val>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[A-Za-zµμ]+)$')
 _KIND_MAP = {k.lower(): k for k in KINDS}
 
+# %% ../../nbs/10_data.labels.ipynb #82e8c6d4
 @dataclass(frozen=True)
 class Affinity:
     "One measured binding constant, e.g. `Kd=1.2uM`."
@@ -43,6 +45,7 @@ class Affinity:
     def pK(self) -> float: return -math.log10(self.molar)
     def __str__(self): return f'{self.kind}{self.relation}{self.value:g}{self.unit}'
 
+# %% ../../nbs/10_data.labels.ipynb #febb934b
 def _check_pk(pk:float, what:str='pK') -> float:
     if not math.isfinite(pk): raise LabelError(f'{what} {pk} is not a finite number')
     if not PK_RANGE[0] <= pk <= PK_RANGE[1]:
@@ -50,6 +53,7 @@ def _check_pk(pk:float, what:str='pK') -> float:
                          '(K from 1 M to 0.1 fM)')
     return pk
 
+# %% ../../nbs/10_data.labels.ipynb #277e45df
 def parse_affinity(s:str # a PDBbind measurement such as `Kd=1.2uM`, `IC50~2000uM`, `Ki<=10nM`
                   ) -> Affinity:
     "Parse a measurement string; raise `LabelError` saying what is wrong."
@@ -91,6 +95,7 @@ class LabelRecord:
     @property
     def censored(self) -> bool: return self.relation in ('<', '>', '<=', '>=')
 
+# %% ../../nbs/10_data.labels.ipynb #97b121a1
 @dataclass
 class LabelProblem:
     "A line that was skipped (or kept with a warning), with the reason."
@@ -108,6 +113,7 @@ def is_pdb_code(s:str) -> bool:
     "True for a 4-character PDB code starting with a digit (`1abc`, `6OXQ`)."
     return bool(_CODE_RE.match(s or ''))
 
+# %% ../../nbs/10_data.labels.ipynb #69cfda9d
 def _parse_resolution(tok:str):
     try:
         r = float(tok)
@@ -117,10 +123,12 @@ def _parse_resolution(tok:str):
     if not (math.isfinite(r) and 0 < r < 100): raise LabelError(f'resolution {tok!r} is not a plausible value in Å')
     return r, None
 
+# %% ../../nbs/10_data.labels.ipynb #98c24475
 def _parse_year(tok:str) -> int:
     if not tok.isdigit() or not 1900 <= int(tok) <= 2100: raise LabelError(f'year {tok!r} is not a year')
     return int(tok)
 
+# %% ../../nbs/10_data.labels.ipynb #f51ade81
 _COMMENT_RE = re.compile(r'^\s*(?P<ref>\S+)?\s*(?:\((?P<lig>[^)]*)\))?\s*(?P<rest>.*)$')
 
 def parse_index_line(line:str, # one data line of an INDEX / .lst / CoreSet.dat file
@@ -169,12 +177,14 @@ def _pick(cols:list, names:tuple):
         if n in low: return low.index(n)
     return None
 
+# %% ../../nbs/10_data.labels.ipynb #ca1c8537
 def _is_float(s) -> bool:
     try:
         float(s)
         return True
     except (TypeError, ValueError): return False
 
+# %% ../../nbs/10_data.labels.ipynb #2d9650c9
 def _csv_columns(header:list) -> tuple:
     "(code column, pK column, {optional field: column}) from a CSV header; `LabelError` when pK's column is unclear."
     ic, ip = _pick(header, _CODE_COLS), _pick(header, _PK_COLS)
@@ -204,6 +214,7 @@ def _csv_extras(rec:LabelRecord, get) -> LabelRecord:
     if get('resolution'): rec.resolution, rec.method = _parse_resolution(get('resolution'))
     return rec
 
+# %% ../../nbs/10_data.labels.ipynb #a9432220
 def _csv_record(row:list, no:int, ic:int, ip:int, opt:dict, source:str) -> LabelRecord:
     "One CSV row → `LabelRecord`; `LabelError` says what is wrong with it."
     if len(row) <= max(ic, ip): raise LabelError(f'expected at least {max(ic, ip)+1} columns, found {len(row)}')
@@ -214,6 +225,7 @@ def _csv_record(row:list, no:int, ic:int, ip:int, opt:dict, source:str) -> Label
     get = lambda k: (row[opt[k]].strip() or None) if opt.get(k) is not None and opt[k] < len(row) else None
     return _csv_extras(rec, get)
 
+# %% ../../nbs/10_data.labels.ipynb #b426f57e
 def _read_csv_rows(lines:list, source:str):
     "Yield (line_no, record|None, problem|None) for CSV label lines (`lines` = list of (no, text))."
     rows = [(no, next(csv.reader([t]))) for no, t in lines]
@@ -291,6 +303,7 @@ def _read_bytes(path:Path) -> bytes:
     except (OSError, EOFError, zlib.error) as e:
         raise LabelError(f'{path.name} is gzip-compressed but cannot be decompressed ({e}); is it truncated?') from None
 
+# %% ../../nbs/10_data.labels.ipynb #e299ca03
 def _decode_lines(raw:bytes):
     "Yield (line_no, text, bad_bytes_in_data:bool|None) — None: clean; True/False: had invalid UTF-8."
     if raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
@@ -301,6 +314,7 @@ def _decode_lines(raw:bytes):
             t = b.decode('utf-8', errors='replace')
             yield no, t, '\ufffd' in t.partition('//')[0]
 
+# %% ../../nbs/10_data.labels.ipynb #267d63f4
 def _data_lines(raw:bytes, probs:list) -> list:
     "(line_no, text) of the label lines: no blanks, no `#` comments; lines with bad bytes are reported in `probs`."
     lines = []
@@ -326,6 +340,7 @@ def _index_rows(lines:list):
             yield no, None, LabelProblem(no, str(e), s, c.lower() if is_pdb_code(c) else None), None
         else: yield no, rec, None, fmt
 
+# %% ../../nbs/10_data.labels.ipynb #faaae982
 def _keep(rec:LabelRecord, no:int, source:str, seen:dict, probs:list) -> bool:
     "Stamp `rec` with source and line; False (reported in `probs`) for a code already `seen`."
     rec.source, rec.line = source, no
@@ -339,6 +354,7 @@ def _keep(rec:LabelRecord, no:int, source:str, seen:dict, probs:list) -> bool:
                                       f'(pK {rec.pK_measured:.2f}); pK column kept', '', rec.pdb_code, skipped=False))
     return True
 
+# %% ../../nbs/10_data.labels.ipynb #4c3b3c69
 def read_labels(path,                 # INDEX_*_data.YYYY, INDEX_*.lst, CoreSet.dat or a CSV file; gzip-compressed too
                 kinds=None,           # keep only these measurement kinds (e.g. DataConfig.kinds); None: all
                 relations=None,       # keep only these relations (e.g. ('=',)); None: all

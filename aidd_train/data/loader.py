@@ -70,6 +70,7 @@ class EpochDataLoader(DataLoader):
             if hasattr(s, 'set_epoch'): s.set_epoch(epoch)
         self.epoch = int(epoch)
 
+# %% ../../nbs/15_data.loader.ipynb #508495a3
 def make_loader(graphs,                          # list of graphs
                 batch_size:int,                  # graphs per batch (a cap, in atom-budget mode)
                 shuffle:bool=False,              # shuffle by (seed, epoch)

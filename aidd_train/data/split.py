@@ -45,6 +45,7 @@ def _years(records, out) -> dict:
     if isinstance(records, dict): return {str(k).lower(): v for k, v in records.items() if v is not None}
     return {r.pdb_code: r.year for r in records if r.year is not None}
 
+# %% ../../nbs/14_data.split.ipynb #ab074711
 def _split_spec(cfg:DataConfig) -> dict:
     s = dict(split=cfg.split, seed=cfg.split_seed, val_fraction=cfg.val_fraction)
     if cfg.split == 'random': s['test_fraction'] = cfg.test_fraction
@@ -52,6 +53,7 @@ def _split_spec(cfg:DataConfig) -> dict:
     if cfg.split == 'ids': s.update(test_ids=cfg.test_ids, val_ids=cfg.val_ids)
     return s
 
+# %% ../../nbs/14_data.split.ipynb #8fd0a30c
 def _n(n, frac): return 0 if frac <= 0 else max(1 if n >= 3 else 0, round(n * frac))
 
 # %% ../../nbs/14_data.split.ipynb #0000000f
@@ -62,11 +64,13 @@ def _carve_val(rest:list, cfg:DataConfig, rng) -> tuple[list, list]:
     k = _n(len(rest), cfg.val_fraction)
     return perm[:k], perm[k:]
 
+# %% ../../nbs/14_data.split.ipynb #8be27581
 def _split_random(codes, cfg, rng, info, records, out):
     perm = [codes[i] for i in rng.permutation(len(codes))]
     nt, nv = _n(len(codes), cfg.test_fraction), _n(len(codes), cfg.val_fraction)
     return perm[nt + nv:], perm[nt:nt + nv], perm[:nt]
 
+# %% ../../nbs/14_data.split.ipynb #3d4ed17c
 def _split_year(codes, cfg, rng, info, records, out):
     yrs = _years(records, out)
     missing = [c for c in codes if c not in yrs]
@@ -82,6 +86,7 @@ def _split_year(codes, cfg, rng, info, records, out):
     tv = set(test) | set(val)
     return [c for c in codes if c not in tv], val, test
 
+# %% ../../nbs/14_data.split.ipynb #c0948318
 def _split_ids(codes, cfg, rng, info, records, out):
     want_t = set(read_ids(cfg.test_ids))
     test = [c for c in codes if c in want_t]
@@ -97,6 +102,7 @@ def _split_ids(codes, cfg, rng, info, records, out):
     info.update(val_ids_listed=len(want_v), val_ids_found=sum(c in want_v for c in rest))
     return [c for c in rest if c not in want_v], [c for c in rest if c in want_v], test
 
+# %% ../../nbs/14_data.split.ipynb #7360cc7d
 _SPLITTERS = dict(random=_split_random, year=_split_year, ids=_split_ids)
 
 def _compute_split(codes:list, cfg:DataConfig, records, out) -> tuple[dict, dict]:
@@ -120,6 +126,7 @@ def _reuse_saved(path:Path, saved:dict, codes:list) -> dict:
         write_json(path, dict(saved, train=sorted(saved['train'] + new)))
     return s
 
+# %% ../../nbs/14_data.split.ipynb #38fbc227
 def make_splits(graphs_or_codes,              # graphs (with `.pdb_code`) or PDB codes
                 cfg:DataConfig|None=None,     # split settings (`split`, fractions, seed, years, ids)
                 out=None,                     # processed folder: splits saved to / reused from `out/splits.json`

@@ -46,6 +46,7 @@ class ComplexFiles:
     def used(self) -> list:
         return [p for p in (self.protein, self.pocket, self.ligand_sdf, self.ligand_mol2) if p is not None]
 
+# %% ../../nbs/11_data.structure.ipynb #956f00ea
 def find_complex_files(folder,          # the complex folder, e.g. `root/1abc/`
                        code:str|None=None # PDB code (default: the folder name)
                       ) -> ComplexFiles:
@@ -80,6 +81,7 @@ class Atoms:
         u, c = np.unique(self.group, return_counts=True)
         return {str(k): int(v) for k, v in zip(u, c)}
 
+# %% ../../nbs/11_data.structure.ipynb #abe574bb
 def _empty_atoms():
     return Atoms(np.zeros(0, np.int64), np.zeros((0, 3)), np.zeros(0, np.int64), np.zeros(0, dtype='<U8'))
 
@@ -113,6 +115,7 @@ def _residue_is_polymer(resname:str) -> bool:
         _RES_KIND[resname] = bool(t is not None and (t.is_amino_acid() or t.is_nucleic_acid()))
     return _RES_KIND[resname]
 
+# %% ../../nbs/11_data.structure.ipynb #138e80a4
 def _element(line:str) -> gemmi.Element:
     "Element from columns 77-78, else from the atom name (a name starting in column 13 has a two-letter element)."
     sym = line[76:78].strip() if len(line) >= 78 else ''
@@ -174,6 +177,7 @@ def _mol_from_sdf(path:Path):
     if m is None: raise ValueError('RDKit cannot parse the molfile block')
     return m
 
+# %% ../../nbs/11_data.structure.ipynb #ed3c5aa6
 def _mol_from_mol2(path:Path):
     text = path.read_bytes().decode('latin-1')
     if not text.strip(): raise ValueError('file is empty')
@@ -181,6 +185,7 @@ def _mol_from_mol2(path:Path):
     if m is None: raise ValueError('RDKit cannot parse the mol2 file')
     return m
 
+# %% ../../nbs/11_data.structure.ipynb #fe776d6c
 def _sanitized(m, fmt, path):
     # the mol2 reader's own clean-up (charges on carboxylates, nitro, …) runs only with sanitize=True
     if fmt == 'mol2':
@@ -245,17 +250,20 @@ class Complex:
     @property
     def n_atoms(self) -> int: return len(self.ligand) + len(self.pocket)
 
+# %% ../../nbs/11_data.structure.ipynb #f615f391
 def nearest_ligand_distance(pocket_pos:np.ndarray, ligand_pos:np.ndarray) -> np.ndarray:
     "For each pocket atom, the distance (Å) to its nearest ligand atom."
     if len(pocket_pos) == 0: return np.zeros(0)
     return cKDTree(ligand_pos).query(pocket_pos, k=1)[0]
 
+# %% ../../nbs/11_data.structure.ipynb #a19c6a02
 def crop_pocket(protein:Atoms, ligand_pos:np.ndarray, radius:float) -> Atoms:
     "Whole residues with any atom within `radius` Å of any ligand atom (PDBbind's pocket definition)."
     d = nearest_ligand_distance(protein.pos, ligand_pos)
     near_res = np.unique(protein.res[d <= radius])
     return protein.take(np.nonzero(np.isin(protein.res, near_res))[0])
 
+# %% ../../nbs/11_data.structure.ipynb #0c48e2da
 def cap_atoms(pocket:Atoms, ligand_pos:np.ndarray, max_pocket:int) -> tuple[Atoms, int]:
     "Keep the `max_pocket` pocket atoms nearest the ligand (file order preserved); return (atoms, number dropped)."
     if len(pocket) <= max_pocket: return pocket, 0
@@ -263,6 +271,7 @@ def cap_atoms(pocket:Atoms, ligand_pos:np.ndarray, max_pocket:int) -> tuple[Atom
     keep = np.sort(np.argsort(d, kind='stable')[:max_pocket])
     return pocket.take(keep), len(pocket) - max_pocket
 
+# %% ../../nbs/11_data.structure.ipynb #40025958
 def _dedupe(pos:np.ndarray, tol:float=1e-3) -> np.ndarray:
     "Indices to keep so that no two atoms are within `tol` Å (the first of each group stays)."
     pairs = cKDTree(pos).query_pairs(tol, output_type='ndarray')
@@ -290,6 +299,7 @@ def _load_ligand(cf:ComplexFiles, cfg:DataConfig, notes:list) -> tuple[Atoms, st
         lig = lig.take(keep)
     return lig, lig_src
 
+# %% ../../nbs/11_data.structure.ipynb #a1c31e67
 def _pocket_source(cf:ComplexFiles, cfg:DataConfig) -> str:
     "'pocket' (read the pocket file) or 'crop' (crop the protein) per `cfg.pocket_source`; its input file must exist."
     src = cfg.pocket_source
@@ -301,6 +311,7 @@ def _pocket_source(cf:ComplexFiles, cfg:DataConfig) -> str:
                         + (" and no pocket file" if cf.pocket is None else " (data.pocket_source='crop')"))
     return src
 
+# %% ../../nbs/11_data.structure.ipynb #26a27849
 def _read_pocket(cf:ComplexFiles, src:str, lig:Atoms, cfg:DataConfig) -> tuple[Atoms, Path]:
     "Pocket atoms from the pocket file (`src='pocket'`) or cropped from the protein around `lig`; and the file read."
     kw = dict(keep_hydrogens=cfg.keep_hydrogens, keep_waters=cfg.keep_waters, keep_metals=cfg.keep_metals,
@@ -339,6 +350,7 @@ def _clean_pocket(pocket:Atoms, lig:Atoms, cfg:DataConfig, notes:list) -> Atoms:
     if dropped: notes.append(f'max_atoms={cfg.max_atoms}: dropped the {dropped} pocket atoms farthest from the ligand')
     return pocket
 
+# %% ../../nbs/11_data.structure.ipynb #7602d11b
 def load_complex(folder,                 # complex folder (or a `ComplexFiles`)
                  cfg:DataConfig|None=None, # processing policy (defaults: `DataConfig()`)
                  code:str|None=None,     # PDB code (default: the folder name)

@@ -35,6 +35,7 @@ def parse_memory(s) -> int:
     if n <= 0: raise ValueError(f'memory size must be positive, got {s!r}')
     return int(n)
 
+# %% ../../nbs/40_optimize.device.ipynb #61b73ffc
 def format_bytes(n) -> str:
     "A human-readable size in binary units (`1.50 GiB`)."
     if n is None: return 'n/a'
@@ -49,6 +50,7 @@ def _meminfo() -> dict:
         with open('/proc/meminfo') as f: return {l.split(':')[0]: int(l.split()[1]) * 1024 for l in f if ':' in l}
     except OSError: return {}
 
+# %% ../../nbs/40_optimize.device.ipynb #cf6ccb97
 def _cgroup_limit():
     "(limit, usage) bytes of a cgroup v2/v1 memory limit, or None."
     for lim, use in (('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory.current'),
@@ -60,6 +62,7 @@ def _cgroup_limit():
         except (OSError, ValueError): continue
     return None
 
+# %% ../../nbs/40_optimize.device.ipynb #1b835b8b
 def total_ram() -> int:
     "Physical RAM of this machine (or the container's memory limit), bytes."
     mi, cg = _meminfo(), _cgroup_limit()
@@ -69,6 +72,7 @@ def total_ram() -> int:
         tot = psutil.virtual_memory().total
     return min(tot, cg[0]) if cg else tot
 
+# %% ../../nbs/40_optimize.device.ipynb #8d102ceb
 def available_ram() -> int:
     "RAM that can be allocated now without swapping (MemAvailable; the cgroup's headroom if smaller), bytes."
     mi, cg = _meminfo(), _cgroup_limit()
@@ -98,6 +102,7 @@ def _quiet_stderr():
         os.close(saved)
         os.close(null)
 
+# %% ../../nbs/40_optimize.device.ipynb #8b7b470c
 def cpu_step_peak(fn):
     "Run `fn()` under the PyTorch profiler: `(result, peak bytes the CPU allocator held during fn above its start)`."
     from torch.profiler import profile, ProfilerActivity
@@ -115,6 +120,7 @@ def cpu_step_peak(fn):
         if run > peak: peak = run
     return out, int(peak)
 
+# %% ../../nbs/40_optimize.device.ipynb #6292bf78
 def tensor_bytes(*objs) -> int:
     "Bytes held by the tensors of modules, optimizers, batches, dicts/lists of tensors (each storage counted once)."
     seen, total = set(), 0
@@ -143,6 +149,7 @@ def _malloc_trim():
     try: ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError): pass
 
+# %% ../../nbs/40_optimize.device.ipynb #84ef5abe
 class MemoryLimit(StrEnum):
     "Which limit set a device's memory budget. A `StrEnum`: written to JSON as its value."
     USER_BUDGET = 'user_budget'               # the budget the user gave (`--memory-budget`) is the smallest limit
@@ -150,6 +157,7 @@ class MemoryLimit(StrEnum):
     FREE_AT_START = 'free_at_start'           # CUDA: the memory free when the device was opened is the smallest limit
     AVAILABLE_RAM = 'available_ram_fraction'  # CPU, no budget given: a fraction of the RAM available at start
 
+# %% ../../nbs/40_optimize.device.ipynb #ce560372
 @dataclass
 class ProbeDevice:
     "Where probes run: a torch device, the bytes a step may use (`budget`) and how that number was chosen."
@@ -181,10 +189,12 @@ class ProbeDevice:
         d['fingerprint'] = hardware_fingerprint(d)
         return d
 
+# %% ../../nbs/40_optimize.device.ipynb #a1c04125
 def _pyg_version() -> str:
     import torch_geometric
     return torch_geometric.__version__
 
+# %% ../../nbs/40_optimize.device.ipynb #a583b184
 def hardware_fingerprint(info:dict) -> str:
     "A short hash of what makes measurements transferable: device kind, name, memory (MiB), CPU count, versions."
     keys = ('device', 'name', 'total_memory_bytes', 'cpu_count', 'torch', 'torch_geometric', 'aidd_train', 'cuda')
@@ -197,6 +207,7 @@ def _status_bytes(key:str) -> int:
     "A memory field of `/proc/self/status` (`VmRSS`, `VmHWM`) in bytes."
     return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith(key + ':'))
 
+# %% ../../nbs/40_optimize.device.ipynb #e54c2236
 def reset_rss_peak() -> int|None:
     """Hand freed heap memory back (gc, `malloc_trim`) and reset the process's resident peak (`VmHWM`) to its
     resident size now; returns that size, or None where Linux's `/proc/self/clear_refs` is not available."""
@@ -208,10 +219,10 @@ def reset_rss_peak() -> int|None:
     except (OSError, StopIteration):
         return None
 
+# %% ../../nbs/40_optimize.device.ipynb #57db7e10
 def rss_growth_since(start:int|None) -> int:
     "Growth of the resident peak since `reset_rss_peak` returned `start` (0 when it could not reset)."
     return 0 if start is None else max(0, _status_bytes('VmHWM') - start)
-
 
 # %% ../../nbs/40_optimize.device.ipynb #00000011
 def _cpu_name() -> str:
@@ -274,6 +285,7 @@ def cuda_budget(total:int, # the card's memory, bytes
     limits += [(total, MemoryLimit.DEVICE_TOTAL), (free, MemoryLimit.FREE_AT_START)]
     return min(limits, key=lambda l: l[0])      # on a tie the first listed: the budget given is met, then the total
 
+# %% ../../nbs/40_optimize.device.ipynb #6cd8ad18
 def describe_memory_limit(limit:MemoryLimit, # which limit applied (from `cuda_budget`)
                           total:int, # the card's memory, bytes
                           free:int, # bytes free at start
@@ -329,6 +341,7 @@ class CUDADevice(ProbeDevice):
         "Empty this GPU's cache and restart its peak count (after each probe, so the next starts from an empty cache)."
         free_memory(self.torch_device)
 
+# %% ../../nbs/40_optimize.device.ipynb #84aaaa3f
 def get_device(name:str='auto', # auto, cpu, cuda or cuda:N
                # bytes or '4GB' (CPU default: half the available RAM; CUDA: the card, at most what is free)
                memory_budget=None,

@@ -51,6 +51,7 @@ def shared(self:MemoryModel) -> tuple[float, float]:
     if k <= 0 or c < 0: return 0.0, max(float(np.sum(x * y) / np.sum(x * x)), 1e-9)   # fixed memory is never negative
     return float(c), float(k)
 
+# %% ../../nbs/42_optimize.memory.ipynb #6321e971
 @patch
 def line(self:MemoryModel, L:int, C:int, params:int) -> tuple[float, float]:
     "(a, b) with peak ≈ a + b·edges for configuration (L, C)."
@@ -70,6 +71,7 @@ def line(self:MemoryModel, L:int, C:int, params:int) -> tuple[float, float]:
         b = max(b, (self.capacity * 1.0001 - a) / fe)
     return a, b
 
+# %% ../../nbs/42_optimize.memory.ipynb #35b9c51c
 @patch
 def predict(self:MemoryModel, L:int, C:int, params:int, edges:int) -> int:
     "Predicted peak bytes of (L, C) on a batch with `edges` edges."
@@ -90,6 +92,7 @@ class EdgeResult:
     predicted_edge: int = 0           # the model's edge when the search stopped
     error: str|None = None
 
+# %% ../../nbs/42_optimize.memory.ipynb #3bd3dffe
 @patch
 def max_batch(self:MemoryModel, L, C, params, worst, usable:float, cap:int) -> int:
     "Largest batch (≤ cap) whose worst case the model predicts within `usable` bytes (0 if not even one)."
@@ -109,12 +112,14 @@ def _next_batch(mm, L, C, P, worst, usable, cap, lo, hi) -> int:
     if b <= lo: b = lo + 1 if lo == 0 else lo
     return min(max(b, 1), hi - 1)
 
+# %% ../../nbs/42_optimize.memory.ipynb #a2f270f4
 def _edge_in_doubt(mm, L, C, P, worst, usable, lo:int, r) -> bool:
     "Might `lo + 1` complexes still fit? Yes when their predicted peak exceeds `usable` by less than the error on `r`."
     if r is None or not r.ok or r.predicted_peak_bytes is None or not r.peak_memory_bytes: return False
     err = abs(r.predicted_peak_bytes - r.peak_memory_bytes) / r.peak_memory_bytes
     return mm.predict(L, C, P, worst.edges(lo + 1)) <= usable * (1 + err)
 
+# %% ../../nbs/42_optimize.memory.ipynb #36d547ea
 def find_max_batch(prober, # a `Prober` or `SimulatedProber`
                    mm:MemoryModel, # shared memory model (learns from every probe)
                    L:int, C:int, # configuration

@@ -34,6 +34,7 @@ class ProbeStatus(StrEnum):
     ERROR = 'error'    # the step failed for another reason (the message is in `error`)
     PRUNED = 'pruned'  # the step fits but is slower than the stage's window allows
 
+# %% ../../nbs/41_optimize.probe.ipynb #0541b64e
 @dataclass
 class ProbeResult:
     "What one probe measured (the `probes` rows of a hardware profile)."
@@ -105,12 +106,14 @@ def count_parameters_for(model_cfg:ModelConfig, num_layers:int, hidden_channels:
         m = build_model(model_cfg_for(model_cfg, num_layers, hidden_channels))
     return sum(p.numel() for p in m.parameters())
 
+# %% ../../nbs/41_optimize.probe.ipynb #84b6b613
 def model_cfg_for(model_cfg:ModelConfig, num_layers:int, hidden_channels:int) -> ModelConfig:
     "The run's `ModelConfig` with only the size changed (validated: channels must divide by the heads)."
     d = dict(model_cfg.__dict__)
     d.update(num_layers=int(num_layers), hidden_channels=int(hidden_channels))
     return ModelConfig(**d)
 
+# %% ../../nbs/41_optimize.probe.ipynb #fecb641e
 def _make_optimizer(model, tc):
     "AdamW with the same parameter groups as `Trainer` (decay on matrices, none on vectors)."
     decay = [p for p in model.parameters() if p.ndim >= 2]
@@ -176,6 +179,7 @@ def _single_rank_group(device:torch.device) -> bool:
     dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     return True
 
+# %% ../../nbs/41_optimize.probe.ipynb #a8f110de
 @patch
 def _build(self:Prober, L, C):
     torch.manual_seed(self.seed)
@@ -184,6 +188,7 @@ def _build(self:Prober, L, C):
     model = model.to(self.device.torch_device).train()
     return model, _make_optimizer(model, self.cfg.train), make_scaler(self.precision, self.device.torch_device)
 
+# %% ../../nbs/41_optimize.probe.ipynb #9ad75d46
 @patch
 def _prepare(self:Prober, model, opt):
     "What training holds before its first step: the DDP wrapper and buckets (world_size > 1), the optimizer's state."
@@ -198,6 +203,7 @@ def _prepare(self:Prober, model, opt):
         raise
     return model
 
+# %% ../../nbs/41_optimize.probe.ipynb #a5233362
 @patch
 def _step(self:Prober, model, opt, scaler, batch):
     return train_step(model, batch, opt, scaler, self.cfg.train, self.device.torch_device, on_oom='raise',
@@ -227,6 +233,7 @@ def _memory_step(self:Prober, r:ProbeResult, model, opt, scaler):
         return None
     return model
 
+# %% ../../nbs/41_optimize.probe.ipynb #67e5af2b
 @patch
 def _compile_first(self:Prober, r:ProbeResult, model, opt, scaler, batch):
     """Compile the model as training will (`CompiledModel`) and run its first call on the worst-case batch, timed;
@@ -239,7 +246,6 @@ def _compile_first(self:Prober, r:ProbeResult, model, opt, scaler, batch):
     if compiled.failure: raise RuntimeError(f'torch.compile failed: {compiled.failure}')
     return compiled
 
-
 # %% ../../nbs/41_optimize.probe.ipynb #00000011
 def too_slow(step_times:list, # seconds of the timed steps so far
              max_step:float|None # the stage's limit per step (None: no limit)
@@ -251,6 +257,7 @@ def too_slow(step_times:list, # seconds of the timed steps so far
     if len(step_times) < 3: return False
     return float(np.mean(step_times)) - max_step > float(np.std(step_times, ddof=1))
 
+# %% ../../nbs/41_optimize.probe.ipynb #c2b859d1
 @patch
 def _timed_steps(self:Prober, r:ProbeResult, model, opt, scaler, n:int, max_step_seconds, warmup:int=0):
     "Time `n` representative batches (collation included) after `warmup` untimed ones; stop early once `too_slow`."
@@ -333,6 +340,7 @@ def confirm(self:Prober, L:int, C:int, bs:int, # the chosen configuration
         r.compile_seconds = max(0.0, r.compile_seconds - r.step_seconds)   # the first call also ran one step
     return r
 
+# %% ../../nbs/41_optimize.probe.ipynb #a7e8e49d
 @patch
 def time_steps(self:Prober, L:int, C:int, bs:int, n:int) -> list:
     "Seconds of `n` representative steps of (L, C) at batch `bs`, after one untimed warm-up (no memory measurement)."
@@ -383,6 +391,7 @@ class Landscape:
     def seconds(self, L, C, edges) -> float:
         return self.base_seconds + self.sec_per_edge_lc * L * C * edges
 
+# %% ../../nbs/41_optimize.probe.ipynb #5f29e2ea
 class SimulatedDevice(ProbeDevice):
     "The device facade of a `Landscape` (budget = capacity unless given)."
     def __init__(self, land:Landscape, budget:int|None=None):

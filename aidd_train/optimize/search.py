@@ -90,6 +90,7 @@ def tell(self:BayesSearch, point, ev:Evaluation) -> list:
     if not hopeless: return []
     return self._prune_above(point, f'{ev.status} at one complex')
 
+# %% ../../nbs/44_optimize.search.ipynb #0c746c41
 @patch
 def _prune_above(self:BayesSearch, point, why:str) -> list:
     "Skip every remaining point at least as large as `point` in both layers and channels (it cannot do better)."
@@ -98,11 +99,13 @@ def _prune_above(self:BayesSearch, point, why:str) -> list:
     for p in new: self.skipped[p] = f'at least as large in layers and channels as {point}, which was {why}'
     return new
 
+# %% ../../nbs/44_optimize.search.ipynb #6ccb9dd7
 @patch
 def propose(self:BayesSearch, point, source:str):
     "Record that `point` is evaluated next for a reason of the caller's (e.g. production's largest-first walk)."
     self._last[tuple(point)] = (source, None)
 
+# %% ../../nbs/44_optimize.search.ipynb #90207ecb
 @patch
 def skip(self:BayesSearch, point, why:str) -> list:
     "Take `point` and every larger point out of the search without evaluating them; not counted against `n_calls`."
@@ -112,6 +115,7 @@ def skip(self:BayesSearch, point, why:str) -> list:
     self.skipped[point] = why
     return [point] + self._prune_above(point, why)
 
+# %% ../../nbs/44_optimize.search.ipynb #8082b317
 @patch
 def _initial(self:BayesSearch) -> tuple:
     "Smallest point first, then the remaining point farthest from everything evaluated (ties: smaller first)."
@@ -121,6 +125,7 @@ def _initial(self:BayesSearch) -> tuple:
     d = [np.min(np.linalg.norm(chosen - self.X[self.index[p]], axis=1)) for p in rem]
     return rem[int(np.argmax(d))]
 
+# %% ../../nbs/44_optimize.search.ipynb #1f9bb026
 @patch
 def ask(self:BayesSearch):
     "The next point to evaluate, or None when the budget is spent or nothing is left."
@@ -149,6 +154,7 @@ def _gp(X, y, seed):
         gp.fit(X, y)
     return gp
 
+# %% ../../nbs/44_optimize.search.ipynb #8b46db05
 @patch
 def _fit(self:BayesSearch):
     "GPs on −log(samples/s) (objective) and log(cycle minutes) (window constraint) from the history."
@@ -164,6 +170,7 @@ def _p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
     "P(low ≤ cycle ≤ high) under the cycle GP (0.5 before it exists, 1 without a window)."
     return np.exp(self._log_p_window(gp_c, X))
 
+# %% ../../nbs/44_optimize.search.ipynb #d56e9d34
 @patch
 def _log_p_window(self:BayesSearch, gp_c, X) -> np.ndarray:
     "log P(low ≤ cycle ≤ high), computed in the tails, where P(window) itself underflows to 0."
@@ -219,6 +226,7 @@ def surrogate(self:BayesSearch) -> list:
                  status=ev[p].status if p in ev else ('skipped' if p in self.skipped else 'unexplored'))
             for i, p in enumerate(self.points)]
 
+# %% ../../nbs/44_optimize.search.ipynb #8f2f917c
 @patch
 def best_so_far(self:BayesSearch) -> list:
     "Best in-window samples/s after each evaluation (None until one lands in the window)."

@@ -29,12 +29,14 @@ class Space:
         return sorted(((l, c) for l in self.layers for c in self.channels), key=lambda p: (p[0] * p[1], p[0], p[1]))
     def __len__(self): return len(self.layers) * len(self.channels)
 
+# %% ../../nbs/43_optimize.space.ipynb #5aa55c72
 def parameter_cap(n_complexes:int, ocfg:OptimizeConfig) -> int:
     "The production parameter cap for a dataset of `n_complexes` (below each `param_cap_sizes` step: its cap)."
     for size, cap in zip(ocfg.param_cap_sizes, ocfg.param_caps):
         if n_complexes < size: return int(cap)
     return int(ocfg.param_caps[-1])
 
+# %% ../../nbs/43_optimize.space.ipynb #454e1902
 def stage_window(stage:str, ocfg:OptimizeConfig) -> tuple|None:
     "(low, high) minutes per cycle for prototyping/validation (low clipped at 0); None for production and smoke_test."
     if stage not in STAGES: raise ValueError(f'unknown stage {stage!r}; choose from {list(STAGES)}')
@@ -45,6 +47,7 @@ def stage_window(stage:str, ocfg:OptimizeConfig) -> tuple|None:
 # %% ../../nbs/43_optimize.space.ipynb #00000008
 def _r8(x, heads): return max(heads, int(math.ceil(x / heads)) * heads)
 
+# %% ../../nbs/43_optimize.space.ipynb #9623ba02
 def _scaled(layers, channels, usable:int, heads:int, notes:list) -> tuple:
     "Add larger points on big devices (≥ 32 GiB usable) and smaller ones on small devices (< 4 GiB)."
     ls, cs = sorted(set(layers)), sorted(set(channels))
@@ -58,6 +61,7 @@ def _scaled(layers, channels, usable:int, heads:int, notes:list) -> tuple:
         notes.append(f'device < 0.5 GiB usable: added channels {cs[0]} and layers {ls[0]}')
     return tuple(sorted(set(ls))), tuple(sorted(set(cs)))
 
+# %% ../../nbs/43_optimize.space.ipynb #ac659a85
 def stage_space(stage:str, # prototyping | validation | production | smoke_test
                 ocfg:OptimizeConfig, model_cfg:ModelConfig,
                 usable_bytes:int, # margin × budget of the device

@@ -21,6 +21,7 @@ __all__ = ['CheckpointError', 'check_safe', 'save_checkpoint', 'load_checkpoint'
 class CheckpointError(RuntimeError):
     "A checkpoint is missing, damaged, unsafe, or cannot be written."
 
+# %% ../../nbs/31_train.checkpoint.ipynb #47b66c10
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 
 def check_safe(obj, where:str='state') -> None:
@@ -79,6 +80,7 @@ def save_checkpoint(path, # destination file (parent folders are created)
     _fsync_dir(path.parent)
     return path
 
+# %% ../../nbs/31_train.checkpoint.ipynb #daaec97d
 def load_checkpoint(path, # checkpoint file
                     map_location='cpu', # where tensors go (`torch.load`'s map_location)
                    ) -> dict:
@@ -123,6 +125,7 @@ def rng_state() -> dict:
     if torch.cuda.is_available(): d['cuda'] = [s.cpu() for s in torch.cuda.get_rng_state_all()]
     return d
 
+# %% ../../nbs/31_train.checkpoint.ipynb #f41259d7
 def set_rng_state(d:dict) -> None:
     "Restore RNG states saved by `rng_state` (keys absent from `d` are left alone)."
     if 'python' in d:
@@ -198,6 +201,7 @@ def candidates(self:CheckpointManager) -> list[Path]:
     ps = self.step_checkpoints() + ([self.last_path] if self.last_path.is_file() else [])
     return sorted(ps, key=key, reverse=True)
 
+# %% ../../nbs/31_train.checkpoint.ipynb #d97bae7a
 @patch
 def load_latest(self:CheckpointManager, map_location='cpu') -> tuple[Path, dict] | None:
     "(path, state) of the newest loadable checkpoint, or None; damaged files are logged and skipped."
@@ -206,12 +210,14 @@ def load_latest(self:CheckpointManager, map_location='cpu') -> tuple[Path, dict]
         except CheckpointError as e: self.log.warning(f"skipping unreadable checkpoint: {e}")
     return None
 
+# %% ../../nbs/31_train.checkpoint.ipynb #515a4e4a
 @patch
 def latest(self:CheckpointManager) -> Path | None:
     "Path of the newest loadable checkpoint (falls back past damaged ones), or None."
     r = self.load_latest()
     return None if r is None else r[0]
 
+# %% ../../nbs/31_train.checkpoint.ipynb #74c191c0
 @patch
 def clean_tmp(self:CheckpointManager) -> list[Path]:
     "Remove temp files left by interrupted writes (call when no other process is writing)."

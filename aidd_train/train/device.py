@@ -19,6 +19,7 @@ _log = get_logger('train.device')
 class DeviceUnavailable(ConfigError, RuntimeError):
     "The requested device does not exist on this machine (a configuration error, and a `RuntimeError`)."
 
+# %% ../../nbs/31a_train.device.ipynb #c6c8265b
 def resolve_device(name:str='auto', # auto, cpu, cuda or cuda:N
                    local_rank:int|None=None # under DDP: the process's GPU index
                   ) -> torch.device:
@@ -36,11 +37,13 @@ def supports_bf16(capability:tuple, # (major, minor) CUDA compute capability of 
     "True where the GPU computes bf16 natively: NVIDIA compute capability 8.0 (Ampere) and newer, or a ROCm build."
     return bool(hip) or int(capability[0]) >= 8
 
+# %% ../../nbs/31a_train.device.ipynb #d5b581dc
 def gpu_capability(device # a CUDA device: `cuda:N`, or plain `cuda` for the current one
                   ) -> tuple[int, int]:
     "Compute capability `(major, minor)` of the chosen GPU."
     return tuple(torch.cuda.get_device_capability(torch.device(device)))
 
+# %% ../../nbs/31a_train.device.ipynb #d5e580f2
 def resolve_precision(precision:str, # TrainConfig.precision: auto, fp32, bf16 or fp16
                       device, # torch.device or string
                       capability:tuple|None=None # the GPU's compute capability; default: asked of `device` itself
@@ -63,11 +66,13 @@ def resolve_precision(precision:str, # TrainConfig.precision: auto, fp32, bf16 o
                      "bf16, so it runs emulated and slowly; precision='auto' takes fp16 here")
     return precision
 
+# %% ../../nbs/31a_train.device.ipynb #b2c311ed
 def make_scaler(precision:str, device) -> torch.amp.GradScaler:
     "A `GradScaler`, enabled only for fp16 on CUDA (bf16 and fp32 do not need loss scaling)."
     device = torch.device(device)
     return torch.amp.GradScaler(device.type, enabled=(precision == 'fp16' and device.type == 'cuda'))
 
+# %% ../../nbs/31a_train.device.ipynb #902893f7
 def autocast(device, precision:str):
     "Autocast context for `precision` (a no-op for fp32)."
     device = torch.device(device)
@@ -82,6 +87,7 @@ def is_oom(e:BaseException) -> bool:
     if isinstance(e, torch.OutOfMemoryError): return True
     return isinstance(e, RuntimeError) and any(t in str(e).lower() for t in _OOM_TEXT)
 
+# %% ../../nbs/31a_train.device.ipynb #4e7203e4
 def free_memory(device # the device that ran out: `cuda:N` (plain `cuda`: the current GPU) or `cpu`
                ) -> None:
     "After an OOM: collect garbage; on a GPU empty its cache, reset its peak count (the only `empty_cache()` call)."
@@ -98,11 +104,13 @@ def is_ddp() -> bool:
     d = torch.distributed
     return d.is_available() and d.is_initialized() and d.get_world_size() > 1
 
+# %% ../../nbs/31a_train.device.ipynb #259c6d47
 def collective_device(device=None) -> torch.device:
     "Where a collective's tensor must live: the (current) GPU for NCCL, the CPU otherwise."
     if torch.distributed.get_backend() != 'nccl': return torch.device('cpu')
     return torch.device(device) if device is not None else torch.device('cuda', torch.cuda.current_device())
 
+# %% ../../nbs/31a_train.device.ipynb #dc12eba9
 def all_agree(flag:bool, device) -> bool:
     "True only if `flag` holds on every rank (a MIN all-reduce under DDP; just `flag` otherwise)."
     if not is_ddp(): return flag

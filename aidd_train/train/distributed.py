@@ -32,11 +32,13 @@ class DistInfo:
     @property
     def is_main(self) -> bool: return self.rank == 0
 
+# %% ../../nbs/34_train.distributed.ipynb #8da7f780
 def dist_env() -> DistInfo:
     "Rank, world size and local rank from the environment `torchrun` sets (defaults: a single process)."
     g = lambda k, d: int(os.environ.get(k, d))
     return DistInfo(rank=g('RANK', 0), world_size=g('WORLD_SIZE', 1), local_rank=g('LOCAL_RANK', 0))
 
+# %% ../../nbs/34_train.distributed.ipynb #a90333ab
 def collective_timeout() -> int:
     "Seconds a collective may wait for the other processes: `AIDD_DIST_TIMEOUT` if set, else 1800 (PyTorch's default)."
     v = os.environ.get('AIDD_DIST_TIMEOUT', '1800')
@@ -45,6 +47,7 @@ def collective_timeout() -> int:
     if t <= 0: raise ValueError(f"AIDD_DIST_TIMEOUT={v!r}: give a positive number of seconds")
     return t
 
+# %% ../../nbs/34_train.distributed.ipynb #58fa6367
 def init_distributed(device:str='auto', # TrainConfig.device
                      timeout_s:int|None=None # collective timeout (default: `collective_timeout()`)
                     ) -> tuple[DistInfo, torch.device]:
@@ -61,6 +64,7 @@ def init_distributed(device:str='auto', # TrainConfig.device
         _log.debug(f"DDP rank {info.rank}/{info.world_size} ({info.backend}) on {dev}")
     return info, dev
 
+# %% ../../nbs/34_train.distributed.ipynb #71dc9eb1
 def cleanup_distributed() -> None:
     "Leave the process group (if one was joined). Release every DDP model first (see below); no barrier."
     gc.collect()                      # objects in reference cycles that may still hold a DDP reducer
@@ -74,6 +78,7 @@ def wrap_ddp(model:torch.nn.Module, info:DistInfo, device) -> torch.nn.Module:
     device = torch.device(device)
     return DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
 
+# %% ../../nbs/34_train.distributed.ipynb #fe0abc07
 def distributed_sampler(dataset, info:DistInfo, seed:int, shuffle:bool=True):
     "A `DistributedSampler` (deterministic per `set_epoch`) under DDP; None for a single process."
     if not info.enabled: return None
@@ -81,6 +86,7 @@ def distributed_sampler(dataset, info:DistInfo, seed:int, shuffle:bool=True):
     return DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank, shuffle=shuffle, seed=seed,
                               drop_last=False)
 
+# %% ../../nbs/34_train.distributed.ipynb #4a17b5a0
 def all_reduce_sum(values:list, device=None) -> list:
     "Element-wise sum of a list of numbers over all ranks (float64)."
     if not is_ddp(): return list(values)
@@ -88,6 +94,7 @@ def all_reduce_sum(values:list, device=None) -> list:
     dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.cpu().tolist()
 
+# %% ../../nbs/34_train.distributed.ipynb #0d8712bc
 def all_reduce_min(value:int, device=None) -> int:
     "Minimum of an integer over all ranks."
     if not is_ddp(): return int(value)
@@ -95,6 +102,7 @@ def all_reduce_min(value:int, device=None) -> int:
     dist.all_reduce(t, op=dist.ReduceOp.MIN)
     return int(t.item())
 
+# %% ../../nbs/34_train.distributed.ipynb #003edc2a
 def gather_objects(obj) -> list:
     "`[obj of rank 0, obj of rank 1, ...]` on every rank (`[obj]` for a single process)."
     if not is_ddp(): return [obj]
@@ -102,6 +110,7 @@ def gather_objects(obj) -> list:
     dist.all_gather_object(out, obj)
     return out
 
+# %% ../../nbs/34_train.distributed.ipynb #894bd78d
 def broadcast_object(obj, src:int=0):
     "Rank `src`'s `obj` on every rank."
     if not is_ddp(): return obj
@@ -109,6 +118,7 @@ def broadcast_object(obj, src:int=0):
     dist.broadcast_object_list(box, src=src)
     return box[0]
 
+# %% ../../nbs/34_train.distributed.ipynb #39f3a7d2
 def barrier() -> None:
     "Wait for every rank (no-op for a single process)."
     if is_ddp(): dist.barrier()

@@ -31,16 +31,19 @@ def unwrap(model:torch.nn.Module) -> torch.nn.Module:
         if not isinstance(inner, torch.nn.Module): return model
         model = inner
 
+# %% ../../nbs/32_train.loop.ipynb #e9f8d7c2
 def standardize(model, y:torch.Tensor) -> torch.Tensor:
     "pK → the model's standardized units (identity for a model without target statistics)."
     m = unwrap(model)
     return m.standardize(y) if hasattr(m, 'standardize') else y
 
+# %% ../../nbs/32_train.loop.ipynb #5f736801
 def to_pk(model, out:torch.Tensor) -> torch.Tensor:
     "Model output → pK (identity for a model without target statistics)."
     m = unwrap(model)
     return m.to_pk(out) if hasattr(m, 'to_pk') else out
 
+# %% ../../nbs/32_train.loop.ipynb #50e5207b
 def compute_loss(pred:torch.Tensor, # model output (standardized units), [num_graphs]
                  target:torch.Tensor, # standardized targets, [num_graphs]
                  cfg:TrainConfig # `loss` (huber|mse) and `huber_delta`
@@ -50,6 +53,7 @@ def compute_loss(pred:torch.Tensor, # model output (standardized units), [num_gr
     if cfg.loss == 'mse': return F.mse_loss(pred, target)
     return F.huber_loss(pred, target, delta=cfg.huber_delta)
 
+# %% ../../nbs/32_train.loop.ipynb #683665ab
 def split_batch(batch:Batch) -> tuple[Batch, Batch]:
     "Two halves of a PyG batch (by complex); used to retry a batch that ran out of memory."
     items = batch.to_data_list()
@@ -64,6 +68,7 @@ class TrainingDiverged(RuntimeError):
         super().__init__(msg)
         self.state = state
 
+# %% ../../nbs/32_train.loop.ipynb #25855e80
 class StepOutOfMemory(torch.OutOfMemoryError):
     "Out of memory in one phase of a training step (forward, backward or optimizer), raised when `on_oom='raise'`."
     def __init__(self, phase:str, cause:BaseException):
@@ -71,6 +76,7 @@ class StepOutOfMemory(torch.OutOfMemoryError):
                          f'{str(cause).splitlines()[0][:200] if str(cause) else type(cause).__name__}')
         self.phase = phase
 
+# %% ../../nbs/32_train.loop.ipynb #04153554
 @dataclass
 class StepResult:
     "What one `train_step` did (no timings: probes time the call themselves)."
@@ -93,6 +99,7 @@ def _codes(batch, k:int=4) -> str:
     codes = list(codes) if isinstance(codes, (list, tuple)) else [codes]
     return ','.join(map(str, codes[:k])) + (',…' if len(codes) > k else '')
 
+# %% ../../nbs/32_train.loop.ipynb #d172625e
 def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts):
     "Forward + backward of one batch with OOM split-or-skip; appends (loss*n, pred, y) to `parts`."
     n, where = batch.num_graphs, 'forward'
@@ -124,6 +131,7 @@ def _forward_backward(model, batch, cfg, device, precision, scaler, optimizer, w
     b = out = loss = None
     _recover_oom(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts, where, failed)
 
+# %% ../../nbs/32_train.loop.ipynb #dc472314
 def _recover_oom(model, batch, cfg, device, precision, scaler, optimizer, weight, on_oom, res, parts, where, failed):
     "After an OOM in `where` (forward/backward): free memory, then skip the batch or retry it as two halves."
     n = batch.num_graphs
@@ -246,6 +254,7 @@ def predict(model:torch.nn.Module, loader, device, precision:str='fp32') -> dict
     with torch.no_grad(): pred = to_pk(m, out.to(device)).cpu() if len(out) else out
     return {'pdb_code': codes, 'pred': pred, 'y': torch.cat(ys) if ys else torch.zeros(0), 'out': out}
 
+# %% ../../nbs/32_train.loop.ipynb #4d9ef970
 def evaluate(model:torch.nn.Module, # model (DDP wrappers are unwrapped; every rank evaluates the whole loader)
              loader, # a loader of labelled graphs (no noise is ever added here)
              device, # torch.device or string
@@ -308,6 +317,7 @@ class EpochState:
             self.se_sum += float(err.pow(2).sum())
             self.ae_sum += float(err.abs().sum())
 
+# %% ../../nbs/32_train.loop.ipynb #00fb9aba
 def noise_generator(seed:int, epoch:int, batch:int, rank:int=0) -> torch.Generator:
     "A CPU generator seeded from (seed, epoch, batch, rank): the same noise for the same batch, resumed or not."
     key = zlib.crc32(f'{seed}:{epoch}:{batch}:{rank}'.encode())
