@@ -14,6 +14,7 @@ from .io import read_csv, to_jsonable, write_csv
 from .log import get_logger, setup_logging
 from .optimize.profile import profile_overrides, read_profile, load_profile, profile_mismatch, ProfileMismatch
 from .optimize.profile import code_fingerprint, compile_mode, data_info
+from .train.metrics import format_metric
 
 # %% auto #0
 __all__ = ['DEMO_MODEL', 'DEMO_TRAIN', 'DEMO_DATA', 'DEMO_OPTIMIZE', 'COMMANDS', 'user_errors', 'console_script',
@@ -37,21 +38,24 @@ def user_errors() -> tuple:
     ck = sys.modules.get('aidd_train.train.checkpoint')      # CheckpointError, without importing torch for it
     return errs + ((ck.CheckpointError,) if ck is not None else ())
 
+# parameters whose flag is not their name: `json` and `compile` would shadow a module and a builtin in the function
+_FLAG_NAMES = {'as_json': 'json', 'compile_mode': 'compile'}
+
 def _parser(func, prog:str) -> tuple[argparse.ArgumentParser, list]:
     "An argparse parser from `func`'s parameters and comments (`--kebab-case`, `--snake_case` hidden); required names."
     p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
     p.error = lambda msg: _fail(prog, f"{msg} (see {prog} --help)")
     required = []
     for name, d in docments(func, full=True, returns=False, eval_str=True).items():
-        doc = d.docment or ''
+        doc, flag = d.docment or '', _FLAG_NAMES.get(name, name)
         if doc.endswith('[required]'): required.append(name)
         kw = dict(dest=name, default=d.default)
         if d.anno is bool: kw['action'] = 'store_true'
-        else: kw.update(type=d.anno if d.anno in (int, float) else str, metavar=name.upper())
+        else: kw.update(type=d.anno if d.anno in (int, float) else str, metavar=flag.upper())
         shown = doc + (f' (default: {d.default})' if d.default not in (None, False) and not doc.endswith('[required]')
                        else '')
-        p.add_argument('--' + name.replace('_', '-'), help=shown, **kw)
-        if '_' in name: p.add_argument('--' + name, help=argparse.SUPPRESS, **kw)
+        p.add_argument('--' + flag.replace('_', '-'), help=shown, **kw)
+        if '_' in flag: p.add_argument('--' + flag, help=argparse.SUPPRESS, **kw)
     return p, required
 
 def console_script(prog:str):
@@ -63,14 +67,14 @@ def console_script(prog:str):
             args = vars(p.parse_args([str(a) for a in (sys.argv[1:] if argv is None else argv)]))
             missing = ['--' + n.replace('_', '-') for n in required if args[n] is None]
             if missing: p.error(f"the following arguments are required: {', '.join(missing)}")
-            try: func(**args)
+            try: status = func(**args)
             except KeyboardInterrupt:
                 print(f"{prog}: interrupted", file=sys.stderr)
                 return 130
             except user_errors() as e:
                 _log.debug(f"{prog} stopped on bad input", exc_info=True)   # the traceback, for a run's log file
                 _fail(prog, e)
-            return 0
+            return status or 0                  # a command returns a status only when it did not finish (130)
         return _cli
     return deco
 
@@ -170,7 +174,7 @@ def process_cli(root:str=None,            # PDBbind root: <root>/<code>/ or <roo
                 config:str=None,          # YAML/JSON config file; its `data` section is used
                 retry_failed:bool=False,  # re-process complexes that failed in an earlier run
                 log_level:str='INFO',     # console log level
-                json:bool=False,          # print the summary as JSON
+                as_json:bool=False,          # print the summary as JSON
                ):
     "Process a PDBbind root into cached graphs."
     cfg = load_config(config).data if config else DataConfig()
@@ -181,7 +185,7 @@ def process_cli(root:str=None,            # PDBbind root: <root>/<code>/ or <roo
     m = process_dataset(root, out, index=index, cfg=cfg, workers=workers, retry_failed=retry_failed)
     save_picture('data', out)
     summary = {k: m[k] for k in ('n_ok', 'n_failed', 'n_excluded', 'n_cached')} | {'out': str(out)}
-    if json: _print_json(summary)
+    if as_json: _print_json(summary)
     else: print(f"aidd_process: {m['n_ok']} ok, {m['n_failed']} failed, {m['n_excluded']} excluded "
                 f"({m['n_cached']} from cache) → {out} (manifest.json, labels.csv, failures.csv, data_overview.png)")
 
@@ -248,7 +252,7 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
                  memory_budget:str=None,
                  n_calls:int=None, # configurations evaluated per stage at most
                  # the training runs' compile mode (off, on, auto): on/auto confirm each choice compiled
-                 compile:str=None,
+                 compile_mode:str=None,
                  # processes training will run on: per-device batch for N processes; probes run under a single-rank DDP
                  # wrapper so gradient buckets are counted (default: 1)
                  world_size:int=None,
@@ -257,7 +261,7 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
                  config:str=None, # YAML/JSON config: model/train settings of the runs to come + its optimize section
                  force:bool=False, # ignore a matching profile and measure again
                  log_level:str='INFO', # console log level
-                 json:bool=False, # print the stages as JSON
+                 as_json:bool=False, # print the stages as JSON
                 ):
     "Find the model size and batch size of each development stage for this machine; write a hardware profile."
     from aidd_train.optimize.space import STAGES
@@ -269,11 +273,11 @@ def optimize_cli(data:str=None, # processed data folder (from aidd_process) [req
         from aidd_train.optimize.device import parse_memory
         parse_memory(memory_budget)                     # a typo fails here, before anything is written
     over = {'optimize.stages': st, 'optimize.device': device, 'optimize.memory_budget': memory_budget,
-            'optimize.n_calls': n_calls, 'optimize.world_size': world_size, 'train.compile': compile}
+            'optimize.n_calls': n_calls, 'optimize.world_size': world_size, 'train.compile': compile_mode}
     resolve_train_config(config, overrides=over)        # a bad config or value fails here, before anything is written
     setup_logging(Path(out).resolve().parent/'hardware_optimizer.log', level=log_level)
     prof = run_optimize(data, out, config, over, force)
-    if json: _print_json({'out': str(out), 'stages': prof['stages'], 'n_probes': len(prof['probes']),
+    if as_json: _print_json({'out': str(out), 'stages': prof['stages'], 'n_probes': len(prof['probes']),
                           'notes': prof['notes']})
     else: print(optimize_summary(prof, out))
 
@@ -283,6 +287,12 @@ def _compile_figures(profile, stage:str|None):
     if profile is None or stage is None: return None
     st = load_profile(profile).stages.get(stage)
     return st.compile_figures() if st is not None else None
+
+def _unfinished(tr) -> dict:
+    "What `run_training` returns for a run that stopped before its last epoch: why, and how far it got."
+    from aidd_train.train.engine import StopReason
+    stopped = StopReason.INTERRUPTED if tr.stopped is StopReason.INTERRUPTED else StopReason.PAUSED
+    return {'stopped': stopped, 'epochs_run': tr.epochs_done, 'epochs_planned': tr.cfg.train.epochs, 'steps': tr.step}
 
 def run_training(data, # processed data folder (from aidd_process)
                  run_dir, # output folder of this run
@@ -316,10 +326,7 @@ def run_training(data, # processed data folder (from aidd_process)
             for w in warnings: _log.warning(w)
         res = tr.fit(max_epochs=stop_after)
         if res is not None and tr.is_main: save_picture('training', run_dir)
-        if res is None:
-            res = {'stopped': 'interrupted' if tr.stopped == 'interrupted' else 'paused', 'epochs_run': tr.epochs_done,
-                   'epochs_planned': tr.cfg.train.epochs, 'steps': tr.step}
-        return res
+        return res if res is not None else _unfinished(tr)
     except BaseException as e:
         traceback.clear_frames(e.__traceback__)             # finished frames may still hold the DDP model
         raise
@@ -331,7 +338,7 @@ def run_training(data, # processed data folder (from aidd_process)
 # %% ../nbs/60_cli.ipynb #00000013
 def _metrics_text(t:dict|None) -> str:
     t = t or {}
-    f = lambda k: 'n/a' if t.get(k) is None or t.get(k) != t.get(k) else f"{t[k]:.3f}"
+    f = lambda k: format_metric(t.get(k))
     return (f"RMSE {f('rmse')} pK, MAE {f('mae')}, Pearson {f('pearson')}, Spearman {f('spearman')}, CI {f('ci')} "
             f"({t.get('n', 0)} complexes)")
 
@@ -339,7 +346,8 @@ def train_summary(res:dict, run_dir) -> tuple[str, dict]:
     "(text for people, dict for --json) describing how a `run_training` call ended."
     keep = ('stopped', 'epochs_run', 'epochs_planned', 'steps', 'best_epoch', 'monitor', 'best_value')
     d = {'run_dir': str(run_dir), **{k: res.get(k) for k in keep if k in res}}
-    if res['stopped'] in ('paused', 'interrupted'):
+    from aidd_train.train.engine import StopReason                 # torch: imported when a run is summarised
+    if res['stopped'] in (StopReason.PAUSED, StopReason.INTERRUPTED):
         return (f"aidd_train: {res['stopped']} after epoch {res['epochs_run']}/{res['epochs_planned']} (step "
                 f"{res['steps']}) → {run_dir}; continue with --resume"), d
     d['test'] = {k: (res.get('test') or {}).get(k) for k in ('rmse', 'mae', 'pearson', 'spearman', 'ci', 'n')}
@@ -369,19 +377,21 @@ def train_cli(data:str=None, # processed data folder (from aidd_process) [requir
               # train from --profile even if it was measured on other hardware, data or code (recorded in results.json)
               accept_profile:bool=False,
               # torch.compile the training step: off, on, or auto (when the run pays back the compile time)
-              compile:str=None,
-              json:bool=False, # print the summary as JSON
+              compile_mode:str=None,
+              as_json:bool=False, # print the summary as JSON
              ):
     "Train a ViSNet affinity model on a processed PDBbind folder. Precedence: config file < profile < flags."
     over = {'train.epochs': epochs, 'model.hidden_channels': hidden_channels, 'model.num_layers': num_layers,
             'train.batch_size': batch_size, 'train.lr': lr, 'train.seed': seed, 'train.device': device,
-            'train.compile': compile}
+            'train.compile': compile_mode}
     res = run_training(data, run_dir, config, profile, stage, over, resume=resume, stop_after=stop_after,
                        accept_profile=accept_profile)
     if int(os.environ.get('RANK', '0')) != 0: return          # under torchrun, rank 0 reports
     text, d = train_summary(res, run_dir)
-    if json: _print_json(d)
+    if as_json: _print_json(d)
     else: print(text)
+    # stopped by SIGTERM (the checkpoint is written): not finished, as for Ctrl-C
+    if res['stopped'] == 'interrupted': return 130
 
 # %% ../nbs/60_cli.ipynb #00000015
 def load_model_from_checkpoint(path, device='cpu'):
@@ -465,13 +475,13 @@ def predict_cli(checkpoint:str=None, # model checkpoint, e.g. RUN/checkpoints/be
                 device:str='auto', # auto, cpu, cuda or cuda:N
                 workers:int=0, # processes for structure processing (0: in this process)
                 cache:str=None, # keep processed graphs in this folder (default: temporary)
-                json:bool=False, # print the predictions as JSON
+                as_json:bool=False, # print the predictions as JSON
                ):
     "Predict binding affinity (pK) for raw protein–ligand complexes with a trained checkpoint."
     setup_logging()
     rows = run_prediction(checkpoint, root, out, index=index, batch_size=batch_size, device=device, workers=workers,
                           cache=cache)
-    if json: _print_json({'out': str(out), 'n': len(rows), 'predictions': rows})
+    if as_json: _print_json({'out': str(out), 'n': len(rows), 'predictions': rows})
     else: print(f"aidd_predict: {len(rows)} predictions → {out}")
 
 # %% ../nbs/60_cli.ipynb #00000019
@@ -543,21 +553,21 @@ def run_demo(out='demo_out', # folder for everything the demo writes
 def demo_cli(out:str='demo_out', # folder for everything the demo writes
              epochs:int=40, # training epochs (early stopping after 20 without validation improvement)
              workers:int=0, # processes for structure processing
-             json:bool=False, # progress on stderr, the results as JSON on stdout
+             as_json:bool=False, # progress on stderr, the results as JSON on stdout
             ):
     "Run the whole path on the bundled 12-complex sample: process → optimize (prototyping, this CPU) → train → report."
     setup_logging()
-    res = run_demo(out, epochs=epochs, workers=workers, say=(lambda s: print(s, file=sys.stderr)) if json else print)
-    if json: _print_json(train_summary(res, res.get('run_dir', out))[1])
+    res = run_demo(out, epochs=epochs, workers=workers, say=(lambda s: print(s, file=sys.stderr)) if as_json else print)
+    if as_json: _print_json(train_summary(res, res.get('run_dir', out))[1])
 
 # %% ../nbs/60_cli.ipynb #0000001c
 COMMANDS = {  # console script → (function in this module, what it does)
-    'aidd_process': ('process_cli', 'PDBbind folders → validated, cached graphs; every failure recorded'),
-    'aidd_optimize': ('optimize_cli',
+    'aidd_process': (process_cli, 'PDBbind folders → validated, cached graphs; every failure recorded'),
+    'aidd_optimize': (optimize_cli,
                       'the model size and batch size per development stage for this machine → hardware profile'),
-    'aidd_train': ('train_cli', 'train a model on a processed folder (resumable; torchrun for several processes)'),
-    'aidd_predict': ('predict_cli', 'predict pK for new complexes with a trained checkpoint'),
-    'aidd_demo': ('demo_cli', 'the whole path on the bundled 12-complex sample'),
+    'aidd_train': (train_cli, 'train a model on a processed folder (resumable; torchrun for several processes)'),
+    'aidd_predict': (predict_cli, 'predict pK for new complexes with a trained checkpoint'),
+    'aidd_demo': (demo_cli, 'the whole path on the bundled 12-complex sample'),
 }
 
 def commands_text() -> str:
@@ -578,7 +588,7 @@ def main(argv:list|None=None) -> int:
     if name not in COMMANDS:
         print(f"aidd_train: error: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    return globals()[COMMANDS[name][0]](argv[1:])
+    return COMMANDS[name][0](argv[1:])
 
 # %% ../nbs/60_cli.ipynb #0000001d
 # python -m aidd_train.cli (not in a notebook)

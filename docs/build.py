@@ -84,6 +84,9 @@ def _args():
     import argparse
     ap = argparse.ArgumentParser(description='Build the docs site offline (see the module docstring).')
     ap.add_argument('--no-exec', action='store_true', help='render the notebooks without executing them')
+    ap.add_argument('--executed', default=None,
+                    help='folder of notebooks already executed (same relative paths, as the test suite keeps them): '
+                         'render those instead of running them again')
     ap.add_argument('--pages', default=None, help='comma list of notebook names (stems) to include; default: all')
     ap.add_argument('--build', default=str(BUILD), help='work folder (executed notebooks, mkdocs config)')
     ap.add_argument('--site', default=str(SITE), help='output folder of the site')
@@ -103,9 +106,11 @@ def main():
     failed, nav = [], [{'Home': 'index.md'}]
     for p in nbs:
         t = time.time()
-        if a.no_exec: nb, err = json.loads(json.dumps(read_nb(p), default=dict)), None
-        else: nb, err = execute(p)
         rel = p.relative_to(ROOT/'nbs')
+        done = Path(a.executed)/rel if a.executed else None
+        if a.no_exec: nb, err = json.loads(json.dumps(read_nb(p), default=dict)), None
+        elif done is not None and done.is_file(): nb, err = json.loads(done.read_text(encoding='utf-8')), None
+        else: nb, err = execute(p)
         out = build/'src'/rel; out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(for_docs(nb, rel.as_posix(), pages)), encoding='utf-8')
         nav.append({TITLES.get(p.stem, p.stem): str(rel)})

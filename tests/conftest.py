@@ -2,8 +2,19 @@ import os
 os.environ.setdefault('AIDD_NO_PROGRESS', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
-import shutil
+import re, shutil, tempfile
+from pathlib import Path
 import pytest
+
+# Executed notebooks of this test session (tests/test_notebooks.py writes them, tests/test_site.py renders them)
+_OWN_EXECUTED = 'AIDD_EXECUTED_NBS' not in os.environ
+EXECUTED = Path(os.environ.setdefault('AIDD_EXECUTED_NBS', tempfile.mkdtemp(prefix='aidd_executed_')))
+
+@pytest.fixture(scope='session', autouse=True)
+def _remove_executed():
+    "The session's executed notebooks go when it ends (unless AIDD_EXECUTED_NBS named a folder to keep)."
+    yield
+    if _OWN_EXECUTED: shutil.rmtree(EXECUTED, ignore_errors=True)
 
 BROWSERS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
 
@@ -34,3 +45,17 @@ def headless_chrome(purpose:str, window:str):
     d = webdriver.Chrome(service=Service(drv), options=o)
     yield d
     d.quit()
+
+
+# An absolute path: a slash not preceded by a word, a dot, a colon (URLs) or another path character, then at least
+# two folder or file names (one name alone, like '/lab/', is a URL part or a pattern, not a place on a machine).
+ABS_PATH = re.compile(r'(?<![\w.:/~\-\]\)}>$@])(?:/[A-Za-z0-9_.\-]+){2,}/?')
+# Where an absolute path names no machine of ours: the system (read by the code, or in a shell line) and the example
+# folders the tutorials tell a user to replace with their own.
+SYSTEM_PATHS = ('/proc/', '/sys/', '/dev/', '/usr/', '/bin/', '/etc/')
+EXAMPLE_PATHS = ('/data/', '/shared/')
+
+def machine_paths(text:str) -> list:
+    "The absolute paths in `text` that would name a machine's own folders (home, work, temporary, anything else)."
+    return [m.group(0) for m in ABS_PATH.finditer(text)
+            if not m.group(0).startswith(SYSTEM_PATHS + EXAMPLE_PATHS)]

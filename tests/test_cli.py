@@ -54,12 +54,15 @@ def test_json_and_pause_resume(work):
     common = ['--data', work/'data', '--run-dir', work/'run_json', '--config', work/'tiny.yaml']
     r = run('aidd_train', *common, '--epochs', 2, '--stop-after', 1, '--json')
     assert r.returncode == 0, r.stderr[-3000:]
+    full = json.loads((work/'run'/'results.json').read_text())       # the same run, uninterrupted (test_one_liner)
+    assert full['steps'] > 0 and full['steps'] % 2 == 0, full['steps']
     assert json.loads(r.stdout) == {'run_dir': str(work/'run_json'), 'stopped': 'paused', 'epochs_run': 1,
-                                    'epochs_planned': 2, 'steps': json.loads(r.stdout)['steps']}
+                                    'epochs_planned': 2, 'steps': full['steps'] // 2}
     r = run('aidd_train', '--data', work/'data', '--run-dir', work/'run_json', '--resume', '--json')
     assert r.returncode == 0, r.stderr[-3000:]
     d = json.loads(r.stdout)
     assert (d['stopped'], d['epochs_run'], set(d['test'])) == ('completed', 2, {'rmse', 'mae', 'pearson', 'spearman', 'ci', 'n'})
+    assert d['steps'] == full['steps']
     assert (work/'run_json'/'metrics.csv').read_text() == (work/'run'/'metrics.csv').read_text()   # same run, resumed
 
 def _bad_inputs(work):

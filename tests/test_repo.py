@@ -56,11 +56,16 @@ def test_no_developer_paths():
             if any(s in line for s in FORBIDDEN)]
     assert not hits, 'files that name the shared folder:\n' + '\n'.join(hits)
 
-MACHINE = tuple('/' + d + '/' for d in ('work', 'root', 'home'))   # absolute paths of a developer's machine
+def test_machine_paths_found():
+    "The detector itself: machine paths are found, URLs, relative paths and the system's own are not."
+    from conftest import machine_paths
+    tmp, home = '/'.join(['', 'tmp', 'aidd_plots_x1', 'curves.png']), '/'.join(['', 'home', 'ann', 'run'])
+    assert machine_paths(f'saved to {tmp} and {home}/') == [tmp, home + '/']
+    assert machine_paths("see https://pyg.org/docs/x, ../nbs/a.ipynb, /proc/meminfo, #!/usr/bin/env, '/lab/'") == []
 
 def test_no_machine_paths():
     "No committed text file (code, notebooks, docs, bench results, fixtures' notes) holds an absolute machine path."
-    import subprocess
+    from conftest import machine_paths
     r = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True)
     files = [ROOT/f for f in r.stdout.splitlines()] if r.returncode == 0 else _text_files()
     hits = []
@@ -69,7 +74,7 @@ def test_no_machine_paths():
         try: text = p.read_text(encoding='utf-8')
         except UnicodeDecodeError: continue
         hits += [f'{p.relative_to(ROOT)}:{i}: {line.strip()[:100]}' for i, line in enumerate(text.splitlines(), 1)
-                 if any(m in line for m in MACHINE)]
+                 if machine_paths(line)]
     assert not hits, 'absolute machine paths:\n' + '\n'.join(hits[:20])
 
 def test_pyflakes_clean():

@@ -1,4 +1,5 @@
-"""The documentation site in a real browser: build it offline (the home page and the dashboard page, executed), serve
+"""The documentation site in a real browser: build it offline (the home page and the dashboard page, executed — by
+tests/test_notebooks.py earlier in the session when it ran, else here), serve
 it on localhost, open it in headless Chromium, and check that the pages load without console errors and that every
 image on them is decoded (naturalWidth > 0). Screenshots go to docs/_build/screenshots/.
 
@@ -9,7 +10,7 @@ where a missing browser is a failure.
 import functools, http.server, os, socketserver, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
-from conftest import headless_chrome
+from conftest import EXECUTED, headless_chrome, machine_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
@@ -23,7 +24,9 @@ def site(tmp_path_factory):
     "Build the site with the home page and the executed dashboard page; serve it on a free localhost port."
     tmp = tmp_path_factory.mktemp('site')
     env = dict(os.environ, AIDD_NO_PROGRESS='1', MPLBACKEND='Agg')
-    r = subprocess.run([sys.executable, str(ROOT/'docs'/'build.py'), '--pages', '50_dashboard.plots',
+    # the dashboard page as tests/test_notebooks.py executed it in this session; run here only when it has not
+    reuse = ['--executed', str(EXECUTED)] if (EXECUTED/'50_dashboard.plots.ipynb').is_file() else []
+    r = subprocess.run([sys.executable, str(ROOT/'docs'/'build.py'), '--pages', '50_dashboard.plots', *reuse,
                         '--build', str(tmp/'build'), '--site', str(tmp/'site')], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp/'site'))
@@ -50,10 +53,13 @@ def _visit(driver, url, name, min_images):
     assert len(imgs) >= min_images, f'{url}: {len(imgs)} images, expected at least {min_images}'
     broken = [src for src, w in imgs if not w]
     assert not broken, f'{url}: images that did not decode: {broken}'
+    # executed outputs must not show where the build ran (temporary folders, home directories)
+    paths = machine_paths(driver.find_element('tag name', 'body').text)
+    assert not paths, f'{url}: absolute machine paths on the page: {paths[:5]}'
     return imgs
 
 def test_home_page(site, driver):
-    imgs = _visit(driver, site + '/', 'home', min_images=1)
+    _visit(driver, site + '/', 'home', min_images=1)
     assert driver.title.startswith('aidd-train')
     assert 'aidd_optimize' in driver.page_source and 'make demo' in driver.page_source
 

@@ -4,9 +4,8 @@
 
 # %% ../../nbs/35_train.baselines.ipynb #00000002
 from __future__ import annotations
-import math
 import numpy as np
-from .metrics import regression_metrics
+from .metrics import format_metric, regression_metrics
 
 # %% auto #0
 __all__ = ['ligand_heavy_atoms', 'fit_baselines', 'baseline_predictions', 'baseline_metrics', 'baseline_line']
@@ -52,9 +51,7 @@ def baseline_line(res:dict, split:str='test') -> str:
     "One line comparing the model with the baselines on `split` of a results dict (RMSE and Pearson)."
     def f(m):
         if not m: return 'n/a'
-        r, pr = m.get('rmse'), m.get('pearson')
-        fr = lambda v: 'n/a' if v is None or (isinstance(v, float) and math.isnan(v)) else f'{v:.3f}'
-        return f'RMSE {fr(r)} / Pearson {fr(pr)}'
+        return f"RMSE {format_metric(m.get('rmse'))} / Pearson {format_metric(m.get('pearson'))}"
     b = res.get('baselines') or {}
     return (f"{split}: model {f(res.get(split))}; ligand-size line {f((b.get('ligand_size') or {}).get(split))}; "
             f"training mean {f((b.get('train_mean') or {}).get(split))}")

@@ -16,7 +16,7 @@ __all__ = ['PAYBACK', 'ESTIMATED_COMPILE_SECONDS', 'ESTIMATED_SPEEDUP', 'ESTIMAT
 # %% ../../nbs/31b_train.compile.ipynb #7125a5fb
 PAYBACK = 2.0                  # auto compiles when the time saved is at least this many times the compile time
 ESTIMATED_COMPILE_SECONDS = 90.0   # first call of the compiled ViSNet step: about a minute on a CPU
-ESTIMATED_SPEEDUP = 1.5        # eager step time / compiled step time (measured ≈ 2 on a CPU: this is cautious)
+ESTIMATED_SPEEDUP = 1.5        # eager step time / compiled step time: a guess (a CPU step gained far less: Benchmarks)
 ESTIMATED_STEP_SECONDS = 0.1   # eager step time: short for a GPU step, so auto compiles only long runs
 MODES = ('off', 'auto', 'on')
 

@@ -5,6 +5,7 @@
 # %% ../../nbs/33_train.engine.ipynb #00000002
 from __future__ import annotations
 import gc, math, random, signal, threading, time
+from enum import StrEnum
 from pathlib import Path
 import numpy as np
 import torch
@@ -27,8 +28,8 @@ from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_s
 # %% auto #0
 __all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'warmup_steps_for', 'lr_factor',
            'make_scheduler', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv',
-           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config', 'Trainer',
-           'peak_memory']
+           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config',
+           'StopReason', 'Trainer', 'peak_memory']
 
 # %% ../../nbs/33_train.engine.ipynb #00000006
 _log = get_logger('train.engine')
@@ -147,6 +148,15 @@ def adopt_processing_config(cfg:Config, data_dir) -> Config:
     _log.warning(f"{data_dir} was processed with {', '.join(f'{k}={v!r}' for k, v in over.items())}; using those "
                  f"values (re-run aidd_process to change how graphs are built)")
     return cfg.updated(over)
+
+# %% ../../nbs/33_train.engine.ipynb #45b9171b
+class StopReason(StrEnum):
+    "How a training run ended (`results.json`'s `stopped`). A `StrEnum`: written to JSON as its value."
+    COMPLETED = 'completed'             # every planned epoch ran
+    EARLY_STOPPING = 'early_stopping'   # `train.early_stopping` epochs without a better validation metric
+    PAUSED = 'paused'                   # `fit(max_epochs=N)` (`--stop-after N`) ran its epochs: continue with resume
+    INTERRUPTED = 'interrupted'         # SIGINT/SIGTERM: a step checkpoint was written; continue with resume
+    DIVERGED = 'diverged'               # more than `train.max_bad_steps` non-finite steps
 
 # %% ../../nbs/33_train.engine.ipynb #00000017
 class Trainer:
@@ -357,7 +367,9 @@ def state_dict(self:Trainer, epoch_state:EpochState|None=None) -> dict:
         'rng_per_rank': [g['rng'] for g in gathered], 'rng': gathered[0]['rng'],
         'sampler': {'seed': self.cfg.train.seed, 'epoch': epoch_state.epoch if epoch_state else self.epochs_done,
                     'batch': epoch_state.batch if epoch_state else 0, 'world_size': self.info.world_size},
-        'best': dict(self.best), 'history': [dict(r) for r in self.history], 'stopped': self.stopped,
+        'best': dict(self.best), 'history': [dict(r) for r in self.history],
+        # a plain string, not the enum: checkpoints load weights-only
+        'stopped': None if self.stopped is None else self.stopped.value,
         'bad_steps': self.bad_steps, 'oom_events': self.oom_events,
         'config': self.cfg.to_dict(), 'splits': {k: list(v) for k, v in self.splits.items()},
         'target_stats': {'mean': self.stats[0], 'std': self.stats[1]},
@@ -392,8 +404,9 @@ def _restore(self:Trainer, s:dict, path) -> None:
             g['lr'] = base * self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
     self.epochs_done, self.step = int(s['epochs_done']), int(s['step'])
     self.bad_steps, self.oom_events = int(s['bad_steps']), int(s['oom_events'])
-    self.best, self.history, self.stopped = dict(s['best']), [dict(r) for r in s['history']], s.get('stopped')
-    if self.stopped == 'diverged' and _bad_total(s) <= self.cfg.train.max_bad_steps:
+    self.best, self.history = dict(s['best']), [dict(r) for r in s['history']]
+    self.stopped = StopReason(s['stopped']) if s.get('stopped') else None
+    if self.stopped is StopReason.DIVERGED and _bad_total(s) <= self.cfg.train.max_bad_steps:
         _log.warning(f"resume: train.max_bad_steps raised to {self.cfg.train.max_bad_steps}; "
                      "continuing the diverged run")
         self.stopped = None
@@ -432,7 +445,7 @@ def _on_step(self:Trainer, st:EpochState) -> bool:
     if (st.step % self.cfg.train.checkpoint_every == 0 and not st.done) or (stop and not st.done):
         state = self.state_dict(st)
         if self.is_main: _log.debug(f"step checkpoint {self.ckpt.save_step(state, st.step)}")
-    if stop: self.stopped = 'interrupted'
+    if stop: self.stopped = StopReason.INTERRUPTED
     return stop
 
 @patch
@@ -455,7 +468,7 @@ def _train_epoch(self:Trainer, epoch:int, noise:float) -> EpochState|None:
                          n_batches=n_batches, desc='epoch')
     except TrainingDiverged as e:
         _log.error(f"training diverged: {e}")
-        st, self.stopped, self._partial = e.state, 'diverged', e.state
+        st, self.stopped, self._partial = e.state, StopReason.DIVERGED, e.state
         self.step = st.step
         state = self.state_dict(st)                     # collective (every rank); resumable mid-epoch
         if self.is_main:
@@ -532,7 +545,7 @@ def _early_stop(self:Trainer, epoch:int) -> bool:
         return False
     _log.info(f"early stopping: no {tc.monitor} improvement for {tc.early_stopping} epochs "
               f"(best {self.best['value']:.4f} at epoch {self.best['epoch']})")
-    self.stopped = 'early_stopping'
+    self.stopped = StopReason.EARLY_STOPPING
     return True
 
 @patch
@@ -562,7 +575,7 @@ def fit(self:Trainer,
     finally:
         self._epoch_limit = None
         self._restore_signals(prev)
-    if self.stopped == 'interrupted':
+    if self.stopped is StopReason.INTERRUPTED:
         _log.warning(f"interrupted at step {self.step}: resume with --resume")
         return None
     if self.stopped is None and self.epochs_done < self.cfg.train.epochs:
@@ -625,7 +638,8 @@ def finish(self:Trainer, eval_train:bool=False) -> dict:
         'val': {k[4:]: v for k, v in best_row.items() if k.startswith('val_')} if best_row else None,
         'best_epoch': self.best['epoch'], 'monitor': self.best['metric'], 'best_value': self.best['value'],
         'epochs_run': self.epochs_done, 'epochs_planned': c.train.epochs, 'steps': self.step,
-        'stopped': self.stopped or 'completed', 'oom_events': self.oom_events, 'compile': self.compile_record(),
+        'stopped': self.stopped or StopReason.COMPLETED, 'oom_events': self.oom_events,
+        'compile': self.compile_record(),
         'peak_memory': peak_memory(self.device),
         'bad_steps': self.bad_steps + (self._partial.bad_steps if self._partial else 0),
         'n': {k: len(v) for k, v in self.split_graphs.items()},

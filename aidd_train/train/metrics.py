@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 # %% auto #0
-__all__ = ['METRIC_KEYS', 'rank_values', 'concordance_index', 'regression_metrics']
+__all__ = ['METRIC_KEYS', 'rank_values', 'concordance_index', 'regression_metrics', 'format_metric']
 
 # %% ../../nbs/30_train.metrics.ipynb #00000006
 def rank_values(a:np.ndarray, # 1-D float array
@@ -104,3 +104,12 @@ def regression_metrics(pred, # predictions in pK units (1-D array-like or tensor
         out['spearman'] = _pearson(rank_values(p), rank_values(y))
         out['ci'] = float(concordance_index(p, y))
     return out
+
+# %% ../../nbs/30_train.metrics.ipynb #c5a2aa4d
+def format_metric(v, # a metric: float, int, None, NaN, or a string read back from a CSV
+                  spec:str='.3f' # format spec for a number
+                 ) -> str:
+    "A metric for people: `v` formatted with `spec`, or 'n/a' when it is missing or not a number."
+    try: x = float(v)
+    except (TypeError, ValueError): return 'n/a'
+    return 'n/a' if math.isnan(x) else format(x, spec)
