@@ -101,9 +101,11 @@ def _bad_inputs(work):
 
 def test_bad_input_one_line_exit_2(work):
     "Every kind of bad input: exit status 2, exactly one line on stderr naming the problem, nothing written."
+    from concurrent.futures import ThreadPoolExecutor
     cases, new = _bad_inputs(work)
-    for args, why in cases:
-        r = run(*args, cwd=work)
+    with ThreadPoolExecutor(4) as pool:        # independent commands, each mostly its interpreter's start-up
+        results = list(pool.map(lambda case: run(*case[0], cwd=work), cases))
+    for (args, why), r in zip(cases, results):
         assert r.returncode == 2, (args, r.returncode, r.stderr[-2000:])
         assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith(f'{args[0]}: error: ') and why in r.stderr, (args, r.stderr)
         assert r.stdout == '' and not new.exists(), (args, r.stdout)

@@ -4,13 +4,13 @@
 
 # %% ../../nbs/43_optimize.space.ipynb #00000002
 from __future__ import annotations
-import math
+import functools, math
 from dataclasses import dataclass, field
 from ..config import OptimizeConfig, ModelConfig
 from .probe import count_parameters_for
 
 # %% auto #0
-__all__ = ['STAGES', 'GiB', 'Space', 'parameter_cap', 'stage_window', 'stage_space', 'candidates']
+__all__ = ['STAGES', 'GiB', 'Space', 'parameter_cap', 'stage_window', 'stage_space', 'parameters_for', 'candidates']
 
 # %% ../../nbs/43_optimize.space.ipynb #00000005
 STAGES = ('prototyping', 'validation', 'production', 'smoke_test')
@@ -81,10 +81,19 @@ def stage_space(stage:str, # prototyping | validation | production | smoke_test
     cap = parameter_cap(n_complexes, ocfg) if stage == 'production' else None
     return Space(stage, ls, cs, cap, notes)
 
+# %% ../../nbs/43_optimize.space.ipynb #d3286877
+@functools.lru_cache(maxsize=None)
+def _parameters(model_items:tuple, num_layers:int, hidden_channels:int) -> int:
+    return count_parameters_for(ModelConfig(**dict(model_items)), num_layers, hidden_channels)
+
+def parameters_for(model_cfg:ModelConfig, num_layers:int, hidden_channels:int) -> int:
+    "`count_parameters_for`, remembered per model settings and size: spaces ask for hundreds of points."
+    return _parameters(tuple(sorted(model_cfg.__dict__.items())), int(num_layers), int(hidden_channels))
+
 # %% ../../nbs/43_optimize.space.ipynb #0000000a
 def candidates(space:Space, model_cfg:ModelConfig, params=None) -> list:
     "Points of `space` to search, smallest first; production: only those with at most `param_cap` parameters."
-    params = params or (lambda L, C: count_parameters_for(model_cfg, L, C))
+    params = params or (lambda L, C: parameters_for(model_cfg, L, C))
     pts = space.points()
     if space.param_cap is None: return pts
     keep = [p for p in pts if params(*p) <= space.param_cap]
