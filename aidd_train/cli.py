@@ -8,6 +8,7 @@ import argparse, json, os, shutil, sys, tempfile, time, traceback
 import yaml
 from functools import wraps
 from pathlib import Path
+from fastcore.basics import nested_idx
 from fastcore.docments import docments
 from .config import Config, ConfigError, DataConfig, load_config, sample_path, sample_index
 from .io import read_csv, to_jsonable, write_csv
@@ -229,7 +230,7 @@ def run_optimize(data, # processed data folder (from aidd_process)
 def optimize_summary(prof:dict, out) -> str:
     "The stages of a profile as a few lines for people."
     hw = prof['hardware']
-    ws = (prof.get('key_parts') or {}).get('world_size', 1)
+    ws = nested_idx(prof, 'key_parts', 'world_size') or 1
     lines = [f"aidd_optimize: {hw['name']} — budget {hw['memory_budget_bytes'] / 2**30:.2f} GiB; "
              + (f"batch per device for {ws} processes; " if ws > 1 else '') + f"{len(prof['probes'])} probes → {out}"]
     for s, st in prof['stages'].items():
@@ -350,8 +351,8 @@ def train_summary(res:dict, run_dir) -> tuple[str, dict]:
     if res['stopped'] in (StopReason.PAUSED, StopReason.INTERRUPTED):
         return (f"aidd_train: {res['stopped']} after epoch {res['epochs_run']}/{res['epochs_planned']} (step "
                 f"{res['steps']}) → {run_dir}; continue with --resume"), d
-    d['test'] = {k: (res.get('test') or {}).get(k) for k in ('rmse', 'mae', 'pearson', 'spearman', 'ci', 'n')}
-    d['baselines'] = {k: (res.get('baselines') or {}).get(k, {}).get('test') for k in ('train_mean', 'ligand_size')}
+    d['test'] = {k: nested_idx(res, 'test', k) for k in ('rmse', 'mae', 'pearson', 'spearman', 'ci', 'n')}
+    d['baselines'] = {k: nested_idx(res, 'baselines', k, 'test') for k in ('train_mean', 'ligand_size')}
     from aidd_train.train.baselines import baseline_line
     text = (f"aidd_train: {res['stopped']} — {res['epochs_run']}/{res['epochs_planned']} epochs, best epoch "
             f"{res['best_epoch']} ({res['monitor']})\n  test: {_metrics_text(res.get('test'))}\n"

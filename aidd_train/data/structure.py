@@ -125,6 +125,12 @@ def _element(line:str) -> gemmi.Element:
     return gemmi.Element(sym.strip('0123456789+-') or 'X')
 
 # %% ../../nbs/11_data.structure.ipynb #00000013
+def _atom_group(line:str, resname:str, el) -> str:
+    "The policy group of one ATOM/HETATM record: water, protein (polymer residues), metal or cofactor."
+    if resname in _WATERS: return 'water'
+    if line.startswith('ATOM') or _residue_is_polymer(resname): return 'protein'
+    return 'metal' if el.is_metal else 'cofactor'
+
 def read_pdb_atoms(path,                     # a protein or pocket PDB file
                    keep_hydrogens:bool=False, # keep H (and D) atoms
                    keep_waters:bool=False,    # keep water oxygens (and their H if keep_hydrogens)
@@ -138,6 +144,7 @@ def read_pdb_atoms(path,                     # a protein or pocket PDB file
     if not path.is_file(): raise DataError(stage, f'{path.name} not found')
     text = path.read_bytes().decode('latin-1')
     check_pdb_text(text, path.name, stage)
+    keep = {'protein': True, 'water': keep_waters, 'metal': keep_metals, 'cofactor': keep_cofactors}
     z, pos, res, grp = [], [], [], []
     ri, key, alt = 0, None, None
     for line in text.splitlines():
@@ -155,12 +162,8 @@ def read_pdb_atoms(path,                     # a protein or pocket PDB file
             raise DataError(stage, f"{path.name}: atom {line[12:16].strip()!r} of residue {resname} "
                                    f"{line[22:27].strip()} has no known element")
         if el.atomic_number == 1 and not keep_hydrogens: continue
-        if resname in _WATERS: g = 'water'
-        elif line.startswith('ATOM') or _residue_is_polymer(resname): g = 'protein'
-        else: g = 'metal' if el.is_metal else 'cofactor'
-        if ((g == 'water' and not keep_waters) or (g == 'metal' and not keep_metals)
-                or (g == 'cofactor' and not keep_cofactors)):
-            continue
+        g = _atom_group(line, resname, el)
+        if not keep[g]: continue
         z.append(el.atomic_number)
         pos.append((float(line[30:38]), float(line[38:46]), float(line[46:54])))
         res.append(ri)

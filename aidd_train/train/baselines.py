@@ -5,6 +5,7 @@
 # %% ../../nbs/35_train.baselines.ipynb #00000002
 from __future__ import annotations
 import numpy as np
+from fastcore.basics import nested_idx
 from .metrics import format_metric, regression_metrics
 
 # %% auto #0
@@ -52,6 +53,6 @@ def baseline_line(res:dict, split:str='test') -> str:
     def f(m):
         if not m: return 'n/a'
         return f"RMSE {format_metric(m.get('rmse'))} / Pearson {format_metric(m.get('pearson'))}"
-    b = res.get('baselines') or {}
-    return (f"{split}: model {f(res.get(split))}; ligand-size line {f((b.get('ligand_size') or {}).get(split))}; "
-            f"training mean {f((b.get('train_mean') or {}).get(split))}")
+    return (f"{split}: model {f(res.get(split))}; "
+            f"ligand-size line {f(nested_idx(res, 'baselines', 'ligand_size', split))}; "
+            f"training mean {f(nested_idx(res, 'baselines', 'train_mean', split))}")

@@ -27,9 +27,9 @@ from .distributed import (all_reduce_min, all_reduce_sum, barrier, distributed_s
 
 # %% auto #0
 __all__ = ['RECIPES', 'METRIC_COLUMNS', 'EARLIER_RUN_FILES', 'RESUME_MAY_CHANGE', 'warmup_steps_for', 'lr_factor',
-           'make_scheduler', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe', 'write_metrics_csv',
-           'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff', 'adopt_processing_config',
-           'StopReason', 'Trainer', 'peak_memory']
+           'make_scheduler', 'RunPhase', 'curriculum_phase', 'standard_recipe', 'noise_curriculum_recipe',
+           'write_metrics_csv', 'read_metrics_csv', 'earlier_run_files', 'resume_point', 'config_diff',
+           'adopt_processing_config', 'StopReason', 'Trainer', 'peak_memory']
 
 # %% ../../nbs/33_train.engine.ipynb #00000006
 _log = get_logger('train.engine')
@@ -55,16 +55,23 @@ def make_scheduler(optimizer, total_steps:int, warmup_steps:int, min_ratio:float
     def f(step): return lr_factor(step, total_steps, w, min_ratio)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, f)
 
+# %% ../../nbs/33_train.engine.ipynb #8e1efa4e
+class RunPhase(StrEnum):
+    "The phase of the recipe an epoch ran in (`metrics.csv`'s `phase`). A `StrEnum`: written as its value."
+    STANDARD = 'standard'   # the `standard` recipe: constant coordinate noise `train.coord_noise`
+    PHASE1 = 'phase1'       # `noise_curriculum`, first part: σ = `noise_stage1`
+    PHASE2 = 'phase2'       # `noise_curriculum`, second part: σ = `noise_stage2`
+
 # %% ../../nbs/33_train.engine.ipynb #00000009
-def curriculum_phase(epoch:int, cfg) -> tuple[str, float]:
+def curriculum_phase(epoch:int, cfg) -> tuple[RunPhase, float]:
     "`(phase, σ)` of the two-phase coordinate-noise curriculum for a 0-based `epoch` (`cfg`: TrainConfig)."
     n1 = int(math.floor(cfg.noise_switch * cfg.epochs + 0.5))
-    return ('phase1', cfg.noise_stage1) if epoch < n1 else ('phase2', cfg.noise_stage2)
+    return (RunPhase.PHASE1, cfg.noise_stage1) if epoch < n1 else (RunPhase.PHASE2, cfg.noise_stage2)
 
 def standard_recipe(trainer) -> None:
     "Every epoch with the constant coordinate noise `train.coord_noise` (0: none)."
     for epoch in trainer.remaining_epochs():
-        if not trainer.run_epoch(epoch, noise=trainer.cfg.train.coord_noise, phase='standard'): break
+        if not trainer.run_epoch(epoch, noise=trainer.cfg.train.coord_noise, phase=RunPhase.STANDARD): break
 
 def noise_curriculum_recipe(trainer) -> None:
     "Two phases: σ = `noise_stage1` for the first `noise_switch` fraction of epochs, then `noise_stage2`."
@@ -480,13 +487,14 @@ def _train_epoch(self:Trainer, epoch:int, noise:float) -> EpochState|None:
 
 # %% ../../nbs/33_train.engine.ipynb #00000034
 @patch
-def _epoch_row(self:Trainer, epoch:int, st:EpochState, phase:str, noise:float) -> dict:
+def _epoch_row(self:Trainer, epoch:int, st:EpochState, phase:RunPhase, noise:float) -> dict:
     "The epoch's `metrics.csv` row: training sums over all ranks, validation metrics, counters, `is_best`."
     sums = all_reduce_sum([st.loss_sum, st.se_sum, st.ae_sum, st.n, st.oom_events], self.device)
     n = max(sums[3], 1)
     self.bad_steps += st.bad_steps
     self.oom_events += int(sums[4])
-    row = {'epoch': epoch + 1, 'step': self.step, 'phase': phase, 'noise': float(noise), 'lr': self.lr(),
+    # the phase as a plain string: rows go into checkpoints, which load weights-only
+    row = {'epoch': epoch + 1, 'step': self.step, 'phase': str(phase), 'noise': float(noise), 'lr': self.lr(),
            'train_loss': sums[0] / n, 'train_rmse': math.sqrt(sums[1] / n), 'train_mae': sums[2] / n,
            'bad_steps': self.bad_steps, 'oom_events': self.oom_events}
     if 'val' in self.eval_loaders:
@@ -549,7 +557,7 @@ def _early_stop(self:Trainer, epoch:int) -> bool:
     return True
 
 @patch
-def run_epoch(self:Trainer, epoch:int, noise:float=0.0, phase:str='standard') -> bool:
+def run_epoch(self:Trainer, epoch:int, noise:float=0.0, phase:RunPhase=RunPhase.STANDARD) -> bool:
     "Train epoch `epoch`, validate, checkpoint, log; False when the run should stop."
     t0 = time.time()
     st = self._train_epoch(epoch, noise)
