@@ -16,6 +16,7 @@ from ..io import atomic_write, read_csv, read_json
 from ..optimize.profile import HardwareProfile, StageOutcome, load_profile
 from ..optimize.probe import ProbeResult, ProbeStatus
 from ..optimize.search import BayesSearch, Evaluation
+from ..train.metrics import format_metric
 
 # %% auto #0
 __all__ = ['EPOCH_LINE', 'SCREEN_DPI', 'PAGE_WIDTH', 'TITLE_PT', 'TEXT_PT', 'STATUS', 'SKIPPED', 'PROPOSED_BY', 'as_profile',
@@ -764,17 +765,11 @@ def throughput_panel(ax, run:dict):
     ax.set_title(f'throughput: {np.median(n / s):.3g} complexes/s (median)', fontsize=TITLE_PT)
     return ax
 
-# %% ../../nbs/50_dashboard.plots.ipynb #5bc3af39
-def _fmt_metric(v, spec='.3f') -> str:
-    "A metric for people: formatted, or 'n/a' when missing or not a number."
-    v = _as_float(v)
-    return 'n/a' if math.isnan(v) else format(v, spec)
-
 # %% ../../nbs/50_dashboard.plots.ipynb #816c8720
 def _outcome_lines(res:dict) -> list:
     "The lines of a finished run's outcome: test metrics of the best checkpoint, best epoch, stop, model, counters."
     t, m = res.get('test') or {}, res.get('model_summary') or {}
-    f = lambda d, k: _fmt_metric(d.get(k))
+    f = lambda d, k: format_metric(d.get(k))
     lines = [f"test ({t.get('n', 0)} complexes, best checkpoint):"] if t else ['no test split']
     if t: lines += [f"  RMSE {f(t, 'rmse')} pK   MAE {f(t, 'mae')} pK",
                     f"  Pearson {f(t, 'pearson')}   Spearman {f(t, 'spearman')}   CI {f(t, 'ci')}"]
@@ -795,7 +790,7 @@ def summary_panel(ax, run:dict):
     last = rows[-1] if rows else {}
     lines = _outcome_lines(res) if res else [
         f'run in progress: {len(rows)} epoch(s) so far',
-        f"last validation RMSE {_fmt_metric(last.get('val_rmse'))} pK, Pearson {_fmt_metric(last.get('val_pearson'))}",
+        f"last validation RMSE {format_metric(last.get('val_rmse'))} pK, Pearson {format_metric(last.get('val_pearson'))}",
         '(results.json is written when the run ends)']
     text = '\n'.join(textwrap.fill(l, 58, subsequent_indent='  ') for l in lines)
     ax.text(0.0, 1.0, text, va='top', ha='left', fontsize=TEXT_PT, family='monospace', transform=ax.transAxes)
@@ -973,7 +968,7 @@ def ligand_size_baseline(processed, fit_codes=None) -> dict:
 # %% ../../nbs/50_dashboard.plots.ipynb #132fc8a9
 def _metrics_label(name, m) -> str:
     "A legend entry: who predicted, and its metrics on two lines."
-    f = lambda k: _fmt_metric(m.get(k), '.2f')
+    f = lambda k: format_metric(m.get(k), '.2f')
     return (f"{name} (n={m['n']}): RMSE {f('rmse')}, MAE {f('mae')}\n"
             f"Pearson {f('pearson')}, Spearman {f('spearman')}, CI {f('ci')}")
 

@@ -239,6 +239,7 @@ def replayed(self:OptimizerDashboard):
     if (s, k) not in self._replays: self._replays[(s, k)] = replay_search(self.profile, s, k)
     return self._replays[(s, k)]
 
+# %% ../../nbs/51_dashboard.widgets.ipynb #e9f97eb9
 @patch
 def figure(self:OptimizerDashboard, name:str):
     "Tab `name` for the selected stage: memory, time, search (at the replay step) or the whole profile."
@@ -306,6 +307,7 @@ def _update_step_text(self:OptimizerDashboard):
         text = f'step {k} of {n}{end}: {evaluation_line(rec.history[k - 1])}; best so far {best}'
     self.step_text.value = f'<span style="font-size:12px">{html.escape(text)}</span>'
 
+# %% ../../nbs/51_dashboard.widgets.ipynb #30e6639e
 @patch
 def probe_rows(self:OptimizerDashboard) -> list:
     "The table's rows: probes of the stage's configurations run by the replay step, numbered in probing order."
@@ -388,6 +390,7 @@ def probe_details(prof, i:int) -> list:
 # %% ../../nbs/51_dashboard.widgets.ipynb #373e1ee2
 def _warning(text:str) -> str: return f'<span style="color:#a40000">⚠ {html.escape(text)}</span>'
 
+# %% ../../nbs/51_dashboard.widgets.ipynb #149d1338
 def _choice_html(p:HardwareProfile, stage:str) -> str:
     "The stage's result (configuration, cycle, the rule's note) — or how its search ended, or that there is none yet."
     st, rec = p.stages.get(stage), recorded_search(p, stage)
@@ -531,6 +534,7 @@ def on_epoch(self:TrainingDashboard, trainer, row:dict):
     if split.get('train'): self.run['n_train'] = len(split['train'])
     self._changed()
 
+# %% ../../nbs/51_dashboard.widgets.ipynb #60dce04f
 @patch
 def finish(self:TrainingDashboard, run_dir=None):
     "After the run: re-read the run folder (metrics.csv, results.json, train.log) and redraw."

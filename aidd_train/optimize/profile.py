@@ -40,8 +40,10 @@ _log = get_logger('optimize.profile')
 class ProfileError(ConfigError):
     "A hardware profile is missing, unreadable, or lacks what is asked of it."
 
+# %% ../../nbs/45_optimize.profile.ipynb #91e394e1
 def _h(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../../nbs/45_optimize.profile.ipynb #c12d272a
 class KeyPart(StrEnum):
     "The parts of a profile's key (`key_parts` in the JSON). A `StrEnum`: written as its value."
     HARDWARE = 'hardware'       # device, name, memory, CPU count, versions
@@ -52,6 +54,7 @@ class KeyPart(StrEnum):
     WORLD_SIZE = 'world_size'   # the processes the per-device batch is measured for
     COMPILE = 'compile'         # the compile mode of the training step
 
+# %% ../../nbs/45_optimize.profile.ipynb #c5ca9b2a
 # files of the package (paths inside `aidd_train/`) whose source decides a step's memory and time
 CODE_MODULES = (
     'model.py',             # the ViSNet architecture: parameters, the activations each layer keeps for backward
@@ -86,10 +89,12 @@ def settings_fingerprint(cfg:Config) -> str:
     opt = {k: v for k, v in d['optimize'].items() if k not in skip}
     return _h({'model': model, 'train': train, 'optimize': opt})
 
+# %% ../../nbs/45_optimize.profile.ipynb #691bbc9a
 def data_fingerprint(manifest:dict) -> str:
     "The `data` part: a hash of what identifies a processed folder (cache key, graph set, code version, size, config)."
     return _h({k: manifest.get(k) for k in ('cache_key', 'packed_sig', 'code_version', 'n_ok', 'config_hash')})
 
+# %% ../../nbs/45_optimize.profile.ipynb #d107467b
 def data_info(manifest:dict, # the processed folder's manifest.json
               # its graphs, for the heaviest complex (the optimizer passes them); None: the manifest only
               graphs:list|None=None
@@ -112,10 +117,12 @@ def budget_part(memory_budget, # `optimize.memory_budget` as configured; None: t
     from aidd_train.optimize.device import parse_memory        # imports torch: only needed for a given budget
     return dict(source='given', bytes=parse_memory(memory_budget))
 
+# %% ../../nbs/45_optimize.profile.ipynb #e9b373f0
 def compile_mode(cfg:Config):
     "The compile mode of the training step: `train.compile`, or 'off' in a configuration without that setting."
     return getattr(cfg.train, 'compile', 'off')
 
+# %% ../../nbs/45_optimize.profile.ipynb #82dee50e
 def key_parts(hardware:dict, # `ProbeDevice.info()` of the device probed (`fingerprint`, `memory_budget_bytes`)
               data:dict, # `data_info` of the processed folder
               cfg:Config, # the settings of the runs to come
@@ -128,10 +135,12 @@ def key_parts(hardware:dict, # `ProbeDevice.info()` of the device probed (`finge
             KeyPart.BUDGET: budget_part(cfg.optimize.memory_budget, hardware.get('memory_budget_bytes')),
             KeyPart.WORLD_SIZE: cfg.optimize.world_size, KeyPart.COMPILE: compile_mode(cfg)}
 
+# %% ../../nbs/45_optimize.profile.ipynb #26d5e0bc
 def profile_key(parts:dict) -> str:
     "The key under which stage results may be reused: a hash of all its parts."
     return _h({str(k): v for k, v in parts.items()})
 
+# %% ../../nbs/45_optimize.profile.ipynb #22d955f9
 def changed_parts(old:dict, # `key_parts` of one profile (as read from JSON, or built)
                   new:dict # `key_parts` of another
                  ) -> list:
@@ -200,6 +209,7 @@ class StageResult:
         if 'outcome' not in d: d['outcome'] = _legacy_outcome(d)
         return cls(stage=stage, **d)
 
+# %% ../../nbs/45_optimize.profile.ipynb #80a9e47d
 def _legacy_outcome(d:dict) -> StageOutcome:
     if d.get('window_minutes') is None: return StageOutcome.FITS
     return StageOutcome.IN_WINDOW if d.get('in_window') else StageOutcome.CLOSEST_BELOW
@@ -222,11 +232,13 @@ def new_profile(hardware:dict, # `ProbeDevice.info()` of the device probed
                               precision=cfg.train.precision, per_device_batch=True),
                 stages={}, probes=[], search={}, notes=[])
 
+# %% ../../nbs/45_optimize.profile.ipynb #8bfd8e21
 def write_profile(path, prof:dict) -> Path:
     "Write the profile atomically (standard JSON; numpy numbers converted, NaN as null)."
     prof = dict(prof, updated=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     return write_json(path, prof)
 
+# %% ../../nbs/45_optimize.profile.ipynb #81be6bfb
 _SECTION_TYPES = {'probes': list, 'key_parts': dict, 'search': dict, 'notes': list, 'hardware': dict, 'data': dict}
 
 def read_profile(path) -> dict:
@@ -301,6 +313,7 @@ def part(self:HardwareProfile, p:KeyPart):
              KeyPart.WORLD_SIZE: self.world_size, KeyPart.COMPILE: self.compile_mode}
     return older.get(p)
 
+# %% ../../nbs/45_optimize.profile.ipynb #e15ed666
 @patch
 def stage(self:HardwareProfile, name:str) -> StageResult:
     "The result of stage `name`; `ProfileError` listing the stages the profile has."
@@ -308,6 +321,7 @@ def stage(self:HardwareProfile, name:str) -> StageResult:
         raise ProfileError(f'stage {name!r} is not in {self.path}; it has {sorted(self.stages)}')
     return self.stages[name]
 
+# %% ../../nbs/45_optimize.profile.ipynb #9a90e7e2
 @patch
 def optimize_config(self:HardwareProfile) -> OptimizeConfig:
     "The optimizer settings it was measured with (`OptimizeConfig`'s defaults for what it does not record)."
@@ -316,6 +330,7 @@ def optimize_config(self:HardwareProfile) -> OptimizeConfig:
     try: return Config.from_dict({'optimize': known}).optimize
     except ConfigError as e: raise ProfileError(f'{self.path}: {e}') from None
 
+# %% ../../nbs/45_optimize.profile.ipynb #608861b8
 @patch
 def window(self:HardwareProfile, stage:str) -> tuple|None:
     "(low, high) minutes per cycle of `stage`: as its result records it, else from the settings; None without a window."
@@ -370,6 +385,7 @@ class KeyDifference:
     def to_dict(self) -> dict:
         return dict(part=self.part.value, profile=self.profile, current=self.current, detail=self.detail)
 
+# %% ../../nbs/45_optimize.profile.ipynb #a71f522a
 class ProfileMismatch(ProfileError):
     "A profile measured on other hardware, data or code than the run that wants it; `differences` says which."
     def __init__(self, msg:str, differences:list):
@@ -388,6 +404,7 @@ def _same_hw(k, a:dict, b:dict) -> bool:
     if k == 'total_memory_bytes': return int(a.get(k) or 0) // 2**20 == int(b.get(k) or 0) // 2**20
     return a.get(k) == b.get(k)
 
+# %% ../../nbs/45_optimize.profile.ipynb #e515d6e2
 def _hardware_detail(prof:dict, mine:dict) -> str:
     diff = [(k, show) for k, show in _HW_SHOWN if not _same_hw(k, prof, mine)]
     if not diff:
@@ -395,6 +412,7 @@ def _hardware_detail(prof:dict, mine:dict) -> str:
     text = lambda d: ', '.join(show(d[k]) if d.get(k) is not None else f'no {k}' for k, show in diff)
     return f"on other hardware ({text(prof)} vs this machine's {text(mine)})"
 
+# %% ../../nbs/45_optimize.profile.ipynb #9abfd6d8
 def _code_detail(prof:dict, mine:dict) -> str:
     old = prof.get('modules') or {}
     changed = [m for m, h in (mine.get('modules') or {}).items() if old and old.get(m) != h]

@@ -32,6 +32,7 @@ _log = get_logger('optimize.stages')
 class BudgetTooSmall(ConfigError):
     "Not even the smallest configuration fits one complex in the memory budget."
 
+# %% ../../nbs/46_optimize.stages.ipynb #b53d924e
 class OptimizerFailed(ConfigError):
     "No configuration could be measured at all (every probe failed with an error); the profile says why for each."
 
@@ -104,11 +105,13 @@ def p_memory_fn(prober, mm:MemoryModel, rel_sd:float=0.25):
         return float(norm.sf(math.log(max(pred, 1) / prober.usable) / rel_sd))
     return p
 
+# %% ../../nbs/46_optimize.stages.ipynb #dcec1600
 def _step_time(r:ProbeResult) -> float|None:
     "A probe's step time: the mean when it finished timing, the first step when it was cut short."
     if not r.step_times: return None
     return r.step_seconds if r.status == ProbeStatus.OK else r.step_times[0]
 
+# %% ../../nbs/46_optimize.stages.ipynb #3d0e53cf
 @dataclass
 class TimeModel:
     "Step time of typical batches ≈ t0 + k·(layers·channels)·(batch × mean edges), shared; scaled per configuration."
@@ -184,6 +187,7 @@ class BatchFinding:
     probes: list                      # every probe this configuration ran
     reason: str|None = None           # for people: why the batch is what it is
 
+# %% ../../nbs/46_optimize.stages.ipynb #d11a211e
 def _predicted_unfit(prober, mm:MemoryModel, L:int, C:int) -> str|None:
     "Why (L, C) is not probed — the calibrated memory model puts one complex far over the usable memory — or None."
     if mm.n < 2: return None
@@ -192,6 +196,7 @@ def _predicted_unfit(prober, mm:MemoryModel, L:int, C:int) -> str|None:
     return (f'predicted {format_bytes(pred)} for one complex, > {MEMORY_HOPELESS} × usable '
             f'{format_bytes(prober.usable)}: not probed')
 
+# %% ../../nbs/46_optimize.stages.ipynb #2640cdb5
 def _memory_edge(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:OptimizeConfig, max_step, tcap,
                  on_probe) -> BatchFinding:
     "The largest batch whose worst case fits (at most `tcap`, the time model's batch, when given)."
@@ -217,6 +222,7 @@ def _at_one_complex(prober, L:int, C:int, f:BatchFinding, stage:str, ocfg:Optimi
         return BatchFinding(ProbeStatus.PRUNED, 1, None, f.probes, why)
     return BatchFinding(one.status, 0, None, f.probes, one.error)
 
+# %% ../../nbs/46_optimize.stages.ipynb #51d4d53c
 def _fit_to_window(prober, mm:MemoryModel, tm, L:int, C:int, f:BatchFinding, stage:str, ocfg:OptimizeConfig,
                    window, tcap, on_probe) -> BatchFinding:
     "Windowed stage: lower a too-slow batch until its step fits the window, or raise one the time model capped too low."
@@ -260,6 +266,7 @@ def _evaluation(prober, mm:MemoryModel, L:int, C:int, f:BatchFinding, ocfg:Optim
         ev.max_atoms_per_batch = max_atoms_per_batch(mm, L, C, P, prober.usable, prober.worst.density)
     return ev
 
+# %% ../../nbs/46_optimize.stages.ipynb #509f45ae
 def evaluate_config(prober, mm:MemoryModel, L:int, C:int, stage:str, ocfg:OptimizeConfig, on_probe=None,
                     tm:TimeModel|None=None) -> Evaluation:
     "Largest batch of (L, C) that fits memory (and in a windowed stage keeps the cycle under the window's upper edge)."
@@ -285,11 +292,13 @@ class Choice(NamedTuple):
     outcome: StageOutcome
     note: str
 
+# %% ../../nbs/46_optimize.stages.ipynb #b647e994
 def _closest_below_note(window, cycle_minutes:float) -> str:
     return (f'nothing landed inside the {window[0]:g}–{window[1]:g} min window: every feasible configuration evaluated '
             f'has a shorter cycle (memory-bound on this device); took the one closest from below '
             f'({cycle_minutes:.1f} min)')
 
+# %% ../../nbs/46_optimize.stages.ipynb #686475c9
 def _nothing_fits(history:list, window) -> Choice:
     "Why no configuration was chosen, from what the evaluations really found."
     if any(e.status == ProbeStatus.PRUNED for e in history):
@@ -299,6 +308,7 @@ def _nothing_fits(history:list, window) -> Choice:
         return Choice(None, StageOutcome.FAILED, 'every configuration evaluated failed with an error (see the probes)')
     return Choice(None, StageOutcome.DOES_NOT_FIT, 'no configuration fits one complex in the memory budget')
 
+# %% ../../nbs/46_optimize.stages.ipynb #fb606315
 def select(stage:str, history:list, window) -> Choice:
     "The stage's rule over its evaluations (see the table above)."
     ok = [e for e in history if e.status == ProbeStatus.OK and e.batch_size > 0]
@@ -334,6 +344,7 @@ def _confirm(prober, ev:Evaluation, ocfg:OptimizeConfig, stage:str, mm:MemoryMod
     if on_probe: on_probe(r)
     return r
 
+# %% ../../nbs/46_optimize.stages.ipynb #aa87e50a
 def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober, ocfg:OptimizeConfig,
                   window) -> StageResult:
     """The stage's record: the choice, with the memory and the cycle of its confirmation (`c`) — no other number, the
@@ -424,6 +435,7 @@ def run_search_stage(stage:str, prober, mm:MemoryModel, ocfg:OptimizeConfig, mod
         res.search_mode = 'exhaustive' if search.exhaustive else 'bayesian'
     return res, search, choice
 
+# %% ../../nbs/46_optimize.stages.ipynb #b275bb98
 def run_production(prober, mm:MemoryModel, ocfg:OptimizeConfig, model_cfg, on_probe=None, on_eval=None, tm=None,
                    mode:str='eager') -> tuple:
     "Walk the production candidates from the most parameters down; the first that fits, at its largest batch."
@@ -466,6 +478,7 @@ def smallest_check(prober, mm:MemoryModel, stages, ocfg:OptimizeConfig, model_cf
         _log.warning(f'the smallest configuration L={L} C={C} fails: {r.error}; searching on')
     return r
 
+# %% ../../nbs/46_optimize.stages.ipynb #7823be06
 def _smoke_result(r:ProbeResult, prober, ocfg) -> StageResult:
     return StageResult(stage='smoke_test', num_layers=r.num_layers, hidden_channels=r.hidden_channels, batch_size=1,
                        outcome=StageOutcome.FITS, samples_per_s=1 / r.step_seconds if r.step_seconds else None,
@@ -488,6 +501,7 @@ def search_record(search, surrogate:bool=True) -> dict:
     except Exception as e: rec['surrogate'], rec['surrogate_error'] = [], f'{type(e).__name__}: {e}'
     return rec
 
+# %% ../../nbs/46_optimize.stages.ipynb #2f4c611f
 def _run_stage(s:str, cp, mm, tm, cfg:Config, prof:dict, save, record, on_eval):
     "One prototyping/validation/production stage into `prof` (its search record saved after every evaluation)."
     def evaluated(stage, ev, search):
@@ -545,9 +559,11 @@ def _load():
     try: return round(os.getloadavg()[0], 2)
     except (OSError, AttributeError): return None
 
+# %% ../../nbs/46_optimize.stages.ipynb #24fe5fdf
 class Terminated(KeyboardInterrupt):
     "SIGTERM during the search, raised where the search is so the profile is written before the process ends."
 
+# %% ../../nbs/46_optimize.stages.ipynb #45732a29
 @contextlib.contextmanager
 def _sigterm_raises():
     "Turn SIGTERM into `Terminated` while the search runs (main thread only; the previous handler is restored)."
@@ -559,6 +575,7 @@ def _sigterm_raises():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
+# %% ../../nbs/46_optimize.stages.ipynb #0d502662
 def _all_failed(prof:dict) -> str|None:
     "When nothing was found and every probe that ran failed with an error: one line naming the distinct errors."
     ran = [ProbeResult.from_dict(d) for d in prof['probes']]
@@ -597,6 +614,7 @@ def _prober_and_data(data_dir, cfg:Config, prober, graphs, manifest) -> tuple:
         prober = Prober(graphs, cfg, dev, ocfg.memory_margin, ocfg.seed)
     return prober, graphs, manifest
 
+# %% ../../nbs/46_optimize.stages.ipynb #8d406bb4
 def _announce(prober, prof:dict, n_graphs:int, load_average):
     "The first progress lines, once the budget check passed (a hopeless budget is one error line, no chatter)."
     _log.info(f"device {prober.device.name}: budget {format_bytes(prober.device.budget)} "
