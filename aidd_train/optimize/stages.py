@@ -626,6 +626,13 @@ def _announce(prober, prof:dict, n_graphs:int, load_average):
                      f'timings that transfer')
 
 # %% ../../nbs/46_optimize.stages.ipynb #73a59fe0
+def _take_over(prof:dict, out) -> None:
+    "Into `prof`: the stage results, probes and search records of the profile at `out` made under the same key."
+    old = reusable_stages(out, prof['key'], prof.get('key_parts'))
+    for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
+    if old.get('probes'):
+        _log.info(f"{out}: same key — {len(old['probes'])} probes and stages {sorted(old['stages'])} reused")
+
 def optimize_hardware(data_dir, # processed folder (from aidd_process)
                       cfg:Config|None=None, # model/train settings of the runs to come + the `optimize` section
                       out=None, # where to write the profile (reused or resumed when its key matches); None: not written
@@ -644,10 +651,7 @@ def optimize_hardware(data_dir, # processed folder (from aidd_process)
     own = prober is None
     prober, graphs, manifest = _prober_and_data(data_dir, cfg, prober, graphs, manifest)
     prof = new_profile(prober.device.info(), data_info(manifest, graphs), cfg)
-    old = reusable_stages(out, prof['key'], prof.get('key_parts')) if (reuse and out is not None) else {}
-    for k in ('stages', 'probes', 'search'): prof[k] = old.get(k, prof[k])
-    if old.get('probes'):
-        _log.info(f"{out}: same key — {len(old['probes'])} probes and stages {sorted(old['stages'])} reused")
+    if reuse and out is not None: _take_over(prof, out)
     la = _load()
     prof['conditions'] = dict(load_average_start=la, cpu_count=os.cpu_count())
     announce = partial(_announce, prober, prof, len(graphs), la)
