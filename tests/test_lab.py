@@ -15,9 +15,10 @@ from conftest import headless_chrome
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
-CELL = """from aidd_train.config import sample_profile
+STAGE = 'prototyping'
+CELL = f"""from aidd_train.config import sample_profile
 from aidd_train.dashboard.widgets import OptimizerDashboard, show
-dash = OptimizerDashboard(sample_profile(), stage='prototyping')
+dash = OptimizerDashboard(sample_profile(), stage={STAGE!r})
 show(dash)"""
 IMAGES = "Array.from(document.querySelectorAll('.jp-OutputArea-output img.widget-image'))"
 DIGEST = """const done = arguments[arguments.length - 1];
@@ -28,6 +29,11 @@ fetch(img.src).then(r => r.arrayBuffer()).then(b => {
   for (let i = 0; i < a.length; i++) h = (h * 31 + a[i]) | 0;
   done([a.length, h, img.naturalWidth, img.width]);
 }).catch(e => done(String(e)));""" % IMAGES
+
+def _evaluations(stage:str) -> int:
+    "How many evaluations the shipped profile records for `stage`: the replay slider's last step."
+    from aidd_train.config import sample_profile
+    return len(json.loads(sample_profile().read_text(encoding='utf-8'))['search'][stage]['history'])
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -129,8 +135,10 @@ def test_replay_slider_in_lab(lab, driver):
     before = _digest(driver, 2)
     slider = driver.find_element(By.CSS_SELECTOR, '.widget-slider .noUi-handle')
     slider.click()
-    slider.send_keys(Keys.ARROW_LEFT)                                  # 12 → 11: the search after eleven evaluations
-    _wait(driver, "return document.body.innerText.includes('step 11 of 12')", 'the replay line', 60)
+    n = _evaluations(STAGE)
+    assert n >= 2, n
+    slider.send_keys(Keys.ARROW_LEFT)                                  # n → n - 1: the search one evaluation before its end
+    _wait(driver, f"return document.body.innerText.includes('step {n - 1} of {n}')", 'the replay line', 60)
     after, end = _digest(driver, 2), time.monotonic() + 60
     while after[:2] == before[:2] and time.monotonic() < end:            # the line comes first, then the figure
         time.sleep(0.5)
