@@ -367,41 +367,59 @@ def _stage_result(stage:str, ev:Evaluation, c:ProbeResult, choice:Choice, prober
                        eager_step_seconds=ev.step_seconds if c.mode == 'compiled' else None)
 
 # %% ../../nbs/46_optimize.stages.ipynb #a6f013d2
-def _smaller(ev:Evaluation, c:ProbeResult, prober) -> Evaluation|None:
-    """After a confirmation over the memory budget: the same model at the batch its measured peak leaves room for
-    (peaks grow about in proportion to the batch); None at batch 1 or for another failure."""
+def _smaller(ev:Evaluation, c:ProbeResult, prober, k:int=1) -> Evaluation|None:
+    """After the `k`-th confirmation of this model over the memory budget: the same model at a smaller batch — the one
+    its measured peak leaves room for (peaks grow about in proportion to the batch), and at least `k` below, so
+    repeated misses shrink faster; None at batch 1 or for another failure."""
     if c.status != ProbeStatus.OOM or ev.batch_size <= 1: return None
-    bs = ev.batch_size - 1
-    if c.peak_memory_bytes: bs = min(bs, max(1, int(ev.batch_size * prober.usable / c.peak_memory_bytes)))
-    return dataclasses.replace(ev, batch_size=bs)
+    bs = ev.batch_size - k
+    if c.peak_memory_bytes:
+        room = ev.batch_size * prober.usable / c.peak_memory_bytes * 0.95 ** (k - 1)
+        bs = min(bs, int(room))
+    return dataclasses.replace(ev, batch_size=max(1, bs))
 
+# %% ../../nbs/46_optimize.stages.ipynb #5a1d0c3e
+def _unconfirmed(failed:list, window) -> Choice:
+    "Why no choice survived its confirmation, from the confirmations' own statuses (`failed`, in order)."
+    tried = ', '.join(f'L={c.num_layers} C={c.hidden_channels} batch {c.batch_size}' for c in failed)
+    if all(c.status == ProbeStatus.OOM for c in failed):
+        return Choice(None, StageOutcome.DOES_NOT_FIT, f'every confirmation ran out of memory ({tried}): the longer '
+                                                       f'confirmation peaks above the search probes at this budget')
+    if window and any(c.ok for c in failed):
+        return Choice(None, StageOutcome.TOO_SLOW, f'the confirmed cycles are longer than {window[1]:g} min ({tried})')
+    return Choice(None, StageOutcome.FAILED, f'every confirmation failed ({tried}; see the probes)')
+
+# %% ../../nbs/46_optimize.stages.ipynb #7c2e9b41
 def finish_stage(stage:str, history:list, prober, ocfg:OptimizeConfig, window, mm:MemoryModel|None=None,
-                 mode:str='eager', on_probe=None, tries:int=3) -> tuple:
-    """Apply the stage's rule and confirm the choice (the next best when the confirmation breaks memory or the window):
-    (StageResult or None, Choice)."""
+                 mode:str='eager', on_probe=None, tries:int=3, step_downs:int=4) -> tuple:
+    """Apply the stage's rule and confirm the choice: (StageResult or None, Choice). A confirmation over the memory
+    budget retries the same model at a smaller batch (up to `step_downs` times); any other failure, or a cycle over
+    the window, moves to the next best configuration (up to `tries` configurations)."""
     hist = list(history)
     choice = select(stage, hist, window)
-    for _ in range(tries):
+    failed, downs, configs = [], 0, 1
+    while choice.evaluation is not None:
         ev = choice.evaluation
-        if ev is None: return None, choice
         c = _confirm(prober, ev, ocfg, stage, mm, mode, on_probe)
         cycle = ocfg.cycle_batches * c.step_seconds / 60 if c.ok and c.step_seconds else None
         if cycle is not None and not (window and cycle > window[1]):
             return _stage_result(stage, ev, c, choice, prober, ocfg, window), choice
+        failed.append(c)
         why = f'{c.status.value} ({c.error})' if cycle is None else f'a cycle of {cycle:.1f} min > {window[1]:g}'
-        smaller = _smaller(ev, c, prober)
+        smaller = _smaller(ev, c, prober, downs + 1) if downs < step_downs else None
         step = f'batch {smaller.batch_size}' if smaller is not None else 'next best'
         _log.warning(f'{stage}: L={ev.num_layers} C={ev.hidden_channels} batch {ev.batch_size} confirmed with {why}; '
                      f'{step}')
-        if smaller is not None:
+        if smaller is not None:                   # the same model, smaller: not a new configuration
+            downs += 1
             hist = [smaller if e is ev else e for e in hist]
             choice = Choice(smaller, choice.outcome, choice.note)
             continue
+        if configs >= tries: break
+        configs, downs = configs + 1, 0
         hist = [e for e in hist if e is not ev]
         choice = select(stage, hist, window)
-    last = StageOutcome.TOO_SLOW if window else StageOutcome.DOES_NOT_FIT
-    return None, Choice(None, last, f'the {tries} best configurations failed their confirmation '
-                                    f'(see the warnings and probes)')
+    return None, (_unconfirmed(failed, window) if failed else choice)
 
 # %% ../../nbs/46_optimize.stages.ipynb #00000017
 def _log_evaluation(stage:str, ev:Evaluation, n:int, n_calls:int):
