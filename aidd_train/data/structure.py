@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
@@ -15,17 +16,30 @@ from ..config import DataConfig
 from ..log import get_logger
 
 # %% auto #0
-__all__ = ['log', 'DataError', 'ComplexFiles', 'find_complex_files', 'Atoms', 'check_pdb_text', 'read_pdb_atoms', 'read_ligand',
-           'Complex', 'nearest_ligand_distance', 'crop_pocket', 'cap_atoms', 'load_complex']
+__all__ = ['log', 'FailStage', 'DataError', 'ComplexFiles', 'find_complex_files', 'Atoms', 'check_pdb_text', 'read_pdb_atoms',
+           'read_ligand', 'Complex', 'nearest_ligand_distance', 'crop_pocket', 'cap_atoms', 'load_complex']
 
 # %% ../../nbs/11_data.structure.ipynb #00000005
 log = get_logger('data.structure')
 
+class FailStage(StrEnum):
+    "Where a complex was lost: the `stage` column of `failures.csv` (a `StrEnum`: written as its value)."
+    FILES = 'files'          # the complex folder or a file the pocket policy needs is missing
+    LIGAND = 'ligand'        # no ligand file parses (SDF, then mol2)
+    POCKET = 'pocket'        # the pocket file is empty, cut short or has bad coordinates
+    PROTEIN = 'protein'      # the same, for the protein file a pocket is cropped from
+    GRAPH = 'graph'          # atoms read, but no usable graph (too few atoms, no contact, over the caps)
+    CACHE = 'cache'          # a processed graph file that does not load
+    INDEX = 'index'          # an INDEX line without a usable code, or a folder without a label
+    FILTER = 'filter'        # excluded by the dataset's filter (not a failure: counted apart)
+    WORKER = 'worker'        # the worker process died (e.g. killed for memory)
+    INTERNAL = 'internal'    # an unexpected exception: a bug to report
+
 class DataError(Exception):
-    "A complex that cannot become a graph: `stage` (files, ligand, pocket, protein, graph, …) and a human `reason`."
-    def __init__(self, stage:str, reason:str):
-        super().__init__(f'[{stage}] {reason}')
-        self.stage, self.reason = stage, reason
+    "A complex that cannot become a graph: where (`stage`, a `FailStage`) and why (`reason`, for people)."
+    def __init__(self, stage:FailStage|str, reason:str):
+        self.stage, self.reason = FailStage(stage), reason
+        super().__init__(f'[{self.stage}] {reason}')
     def __reduce__(self): return (self.__class__, (self.stage, self.reason))   # survives process pools
 
 # %% ../../nbs/11_data.structure.ipynb #00000008
