@@ -335,6 +335,15 @@ def _start_epoch(model, loader, st:EpochState, n_batches:int|None, rng:dict|None
     if rng is not None: set_rng_state(rng)
     return n_batches, it
 
+# %% ../../nbs/32_train.loop.ipynb #d4735e3a
+def _stop_if_diverged(r, st:EpochState, bad_before:int, cfg:TrainConfig, batch:int):
+    "Raise `TrainingDiverged` once the run's non-finite steps (earlier epochs' included) exceed `train.max_bad_steps`."
+    bad = bad_before + st.bad_steps
+    if not r.bad or bad <= cfg.max_bad_steps: return
+    raise TrainingDiverged(f"{bad} non-finite steps (> train.max_bad_steps={cfg.max_bad_steps}); last: {r.reason} "
+                           f"at epoch {st.epoch + 1}, batch {batch}", st)
+
+# %% ../../nbs/32_train.loop.ipynb #ef2d127d
 def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfig, device, *,
                 scheduler=None, # stepped per optimizer step
                 state:EpochState|None=None, # where to start (a resumed epoch); default: a new epoch 0
@@ -343,7 +352,7 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
                 rng:dict|None=None, # RNG state to restore once the skipped batches are drawn (resume)
                 bad_before:int=0, # non-finite steps of earlier epochs (max_bad_steps counts the whole run)
                 rank:int=0, # DDP rank (noise seed, progress bar)
-                precision:str|None=None,
+                precision:str|None=None, # 'fp32', 'fp16' or 'bf16'; default: `cfg.precision` resolved for `device`
                 n_batches:int|None=None, # batches in this epoch (default `len(loader)`; DDP: the minimum over ranks)
                 desc:str='train'
                ) -> EpochState:
@@ -367,10 +376,7 @@ def train_epoch(model:torch.nn.Module, loader, optimizer, scaler, cfg:TrainConfi
             if boundary:
                 st.step += 1
                 st.done = st.batch >= n_batches
-            if r.bad and bad_before + st.bad_steps > cfg.max_bad_steps:
-                raise TrainingDiverged(f"{bad_before + st.bad_steps} non-finite steps (> train.max_bad_steps="
-                                       f"{cfg.max_bad_steps}); last: {r.reason} at epoch {st.epoch + 1}, "
-                                       f"batch {i + 1}", st)
+            _stop_if_diverged(r, st, bad_before, cfg, i + 1)
             if boundary and on_step is not None and on_step(st): break
         st.done = st.batch >= n_batches
     finally:
