@@ -138,11 +138,29 @@ def test_help_and_module(work):
     assert r.returncode == 2 and "unknown command 'optimise'" in r.stderr
 
 def test_demo(work):
-    r = run('aidd_demo', '--out', work/'demo', '--epochs', 1, '--json')
+    """aidd_demo as a user runs it: process → optimize → train exactly the profile's choice → report; run again, it
+    reuses the profile (no new probe) and never overwrites the first run."""
+    demo = work/'demo'
+    r = run('aidd_demo', '--out', demo, '--epochs', 1, '--json')
     assert r.returncode == 0, r.stderr[-3000:]
     d = json.loads(r.stdout)
-    assert (d['stopped'], d['epochs_run'], d['run_dir']) == ('completed', 1, str(work/'demo'/'run'))
-    assert '1/3 processing the bundled sample' in r.stderr and (work/'demo'/'run'/'results.json').exists()
+    assert (d['stopped'], d['epochs_run'], d['run_dir']) == ('completed', 1, str(demo/'run'))
+    for line in ('1/3 processing the bundled sample', '2/3 hardware optimizer: prototyping stage', 'chose layers',
+                 'Test set', 'against the baselines', 'metrics per epoch'):
+        assert line in r.stderr, (line, r.stderr[-3000:])
+    prof = json.loads((demo/'hardware_profile.json').read_text())
+    st = prof['stages']['prototyping']
+    res = json.loads((demo/'run'/'results.json').read_text())
+    got = (res['config']['model']['num_layers'], res['config']['model']['hidden_channels'], res['config']['train']['batch_size'])
+    assert got == (st['num_layers'], st['hidden_channels'], st['batch_size']), (got, st)
+    assert (res['sources']['profile']['differences'], res['sources']['profile']['accepted_differences']) == ([], [])
+    for f in (demo/'run'/'curves.png', demo/'hardware_profile.png', demo/'hardware_optimizer.log'):
+        assert f.exists(), f
+    first = (demo/'run'/'results.json').read_text()
+    r = run('aidd_demo', '--out', demo, '--epochs', 1, '--json')
+    assert r.returncode == 0 and json.loads(r.stdout)['run_dir'] == str(demo/'run-2'), r.stderr[-3000:]
+    assert (demo/'run'/'results.json').read_text() == first                                    # the first run kept
+    assert len(json.loads((demo/'hardware_profile.json').read_text())['probes']) == len(prof['probes'])   # reused
 
 OPT = ('optimize:\n  cycle_batches: 20\n  prototyping_minutes: 5\n  tolerance_minutes: 5\n  n_calls: 3\n  n_initial_points: 2\n'
        '  probe_steps: 1\n  timing_steps: 2\n  prototyping_layers: [1, 2]\n  prototyping_channels: [16, 32]\n')
