@@ -10,11 +10,10 @@ import pytest
 _OWN_EXECUTED = 'AIDD_EXECUTED_NBS' not in os.environ
 EXECUTED = Path(os.environ.setdefault('AIDD_EXECUTED_NBS', tempfile.mkdtemp(prefix='aidd_executed_')))
 
-@pytest.fixture(scope='session', autouse=True)
-def _remove_executed():
-    "The session's executed notebooks go when it ends (unless AIDD_EXECUTED_NBS named a folder to keep)."
-    yield
-    if _OWN_EXECUTED: shutil.rmtree(EXECUTED, ignore_errors=True)
+def pytest_sessionfinish(session):
+    """The session's executed notebooks go when it ends (unless AIDD_EXECUTED_NBS named a folder to keep). Under
+    pytest-xdist the workers inherit the folder from the controller, which removes it once they are done."""
+    if _OWN_EXECUTED and not hasattr(session.config, 'workerinput'): shutil.rmtree(EXECUTED, ignore_errors=True)
 
 BROWSERS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from aidd_train.config import sample_path, sample_index
 
+pytestmark = pytest.mark.xdist_group('cli')   # module fixtures: one worker runs the module (make test: -n 2)
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCRIPTS = ('aidd_process', 'aidd_optimize', 'aidd_train', 'aidd_predict', 'aidd_demo')

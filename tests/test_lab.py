@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import headless_chrome
 
+pytestmark = pytest.mark.xdist_group('lab')   # module fixtures: one worker runs the module (make test: -n 2)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
 STAGE = 'prototyping'

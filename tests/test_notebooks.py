@@ -68,4 +68,6 @@ def test_notebook(nb, monkeypatch):
     # kept for the site test, which renders these pages instead of running the notebooks a second time
     out = EXECUTED/nb.relative_to(ROOT/'nbs')
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(executed), encoding='utf-8')
+    part = out.with_name(out.name + '.part')        # renamed when whole: the site test may look at any moment
+    part.write_text(json.dumps(executed), encoding='utf-8')
+    part.replace(out)

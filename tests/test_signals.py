@@ -11,6 +11,8 @@ import pytest
 from aidd_train.config import sample_path, sample_index
 from aidd_train.io import read_csv
 
+pytestmark = pytest.mark.xdist_group('signals')   # module fixtures: one worker runs the module (make test: -n 2)
+
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, AIDD_NO_PROGRESS='1')
 CFG = ('model:\n  num_heads: 2\n  num_rbf: 8\n'

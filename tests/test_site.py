@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import EXECUTED, headless_chrome, machine_paths
 
+pytestmark = pytest.mark.xdist_group('site')   # module fixtures: one worker runs the module (make test: -n 2)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT/'docs'/'_build'/'screenshots'
 
