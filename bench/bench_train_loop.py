@@ -12,10 +12,12 @@ interleaved (bare, ours, ours, bare, bare, ours, ...) so drifts in machine load 
   per configuration (its first call, reported apart as the compile time), then reset to the initial weights.
 
 Goals: ours >= 0.95 x bare; compiled >= 2 x bare, in complexes per second. Graph breaks of the compiled model
-are counted with `torch._dynamo.explain` (on one batch) and reported.
+are counted with `torch._dynamo.explain` (on one batch) and reported. A profiled pass of 5 batches (not timed with the
+rest) says where each step's time goes, eager and compiled: compiled kernels, matmuls, eager elementwise ops,
+scatter/gather/index, the radius graph, the optimizer, and the rest (Python, autograd, dispatch).
 
     python bench/bench_train_loop.py [--root tests/data/toy50] [--configs 2x32x8,6x48x2 --batches 10
-        --repeats 4 --threads 2 --device cpu] [--out bench/results/train_loop.json]
+        --repeats 4 --threads 2 --device cpu --no-profile] [--out bench/results/train_loop.json]
 """
 from __future__ import annotations
 import argparse, copy, json, os, platform, statistics, tempfile, time
@@ -82,6 +84,36 @@ def graph_breaks(model, batch) -> dict:
     return {'graphs': ex.graph_count, 'breaks': ex.graph_break_count, 'reasons': reasons}
 
 
+GROUPS = (('compiled kernels', ('## Call CompiledFxGraph',)),
+          ('matmul', ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::linear')),
+          ('elementwise', ('aten::mul', 'aten::add', 'aten::sub', 'aten::div', 'aten::silu', 'aten::exp', 'aten::neg',
+                           'aten::pow', 'aten::sqrt', 'aten::cos', 'aten::sin', 'aten::sigmoid', 'aten::where',
+                           'aten::linalg_vector_norm', 'aten::sum', 'aten::mean', 'aten::silu_backward')),
+          ('scatter / gather / index', ('aten::scatter', 'aten::index', 'aten::gather', 'aten::_index_put')),
+          ('radius graph', ('aten::topk', 'aten::_cdist', 'aten::sort', 'aten::cdist')),
+          ('optimizer', ('Optimizer.', 'aten::_foreach', 'aten::lerp', 'aten::addcmul', 'aten::addcdiv')))
+
+
+def where_time_goes(model, opt, batches, device, cfg) -> dict:
+    """Milliseconds per step by kind of work (`torch.profiler` self CPU time, grouped by op name) over `batches`
+    of our loop, after one untimed pass; what is left is Python, autograd and dispatch."""
+    from torch.profiler import profile
+    our_loop(model, opt, batches, device, cfg)
+    with profile() as prof:
+        t = time.perf_counter()
+        our_loop(model, opt, batches, device, cfg)
+        wall = time.perf_counter() - t
+    n = len(batches)
+    out = {k: 0.0 for k, _ in GROUPS}
+    for e in prof.key_averages():
+        group = next((k for k, prefixes in GROUPS if e.key.startswith(prefixes)), None)
+        if group: out[group] += e.self_cpu_time_total / 1e3 / n
+    out = {k: round(v, 1) for k, v in out.items()}
+    out['step (profiled)'] = round(wall / n * 1e3, 1)
+    out['other'] = round(out['step (profiled)'] - sum(v for k, v in out.items() if k != 'step (profiled)'), 1)
+    return out
+
+
 def bench_config(graphs, L, C, bs, a, device):
     "One configuration: the three loops, interleaved, from the same initial weights on the same batches."
     from aidd_train.config import ModelConfig, TrainConfig
@@ -127,13 +159,19 @@ def bench_config(graphs, L, C, bs, a, device):
             times[name].append(dt)
             print(f"  repeat {rep + 1}/{a.repeats} {name:8s}: {dt:7.2f} s  {n_complexes / dt:6.2f} complexes/s",
                   flush=True)
+    spent = {}
+    if a.profile:
+        for name in ('ours', 'compiled'):
+            m, opt = fresh(name)
+            spent[name] = where_time_goes(m, opt, timed[:5], device, tcfg)
+            print(f"  where the time goes, {name} (ms/step): {spent[name]}", flush=True)
     tput = {k: [n_complexes / t for t in v] for k, v in times.items()}
     ratio = {k: statistics.median([x / b for x, b in zip(tput[k], tput['bare'])]) for k in ('ours', 'compiled')}
     return {'model': {'hidden_channels': C, 'num_layers': L, 'parameters': count_parameters(base)},
             'batch_size': bs, 'timed_batches': len(timed), 'complexes': n_complexes,
             'atoms': sum(b.num_nodes for b in timed), 'repeats': a.repeats, 'seconds': times,
             'complexes_per_s': {k: statistics.median(v) for k, v in tput.items()},
-            'ratio_vs_bare': ratio, 'compile_seconds': compile_s, 'graph_breaks': breaks}
+            'ratio_vs_bare': ratio, 'compile_seconds': compile_s, 'graph_breaks': breaks, 'ms_per_step_by_kind': spent}
 
 
 def main(argv=None):
@@ -147,6 +185,8 @@ def main(argv=None):
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=2, help='processes for structure processing')
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--no-profile', dest='profile', action='store_false',
+                    help='skip the profiled pass that says where the step time goes (eager vs compiled)')
     ap.add_argument('--out', type=Path, default=REPO/'bench'/'results'/'train_loop.json')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
