@@ -14,7 +14,7 @@ help:
 	@echo "make demo      set up .venv and run aidd_demo on the bundled sample"
 	@echo "make test      set up .venv; repo checks (library/README in sync, clean notebooks, pyflakes, code shape);"
 	@echo "               the console scripts as subprocesses; every notebook's tests incl. #| slow (pytest)"
-	@echo "make test-fast same, skipping cells flagged #| slow"
+	@echo "make test-fast same, skipping cells flagged #| slow and tests marked slow"
 	@echo "make lint      ruff on the library: one statement per line, lines <= 120 (make test runs it first)"
 	@echo "make docs      build the docs site offline into _site/"
 	@echo "make export | clean-nbs | readme   developer helpers"
@@ -43,7 +43,7 @@ test: $(STAMP) lint browser
 	AIDD_TEST_FLAGS=slow $(PYTEST) tests
 
 test-fast: $(STAMP) lint
-	$(PYTEST) tests
+	$(PYTEST) -m 'not slow' tests
 
 # Settings in pyproject.toml. aidd_train/ is generated: fix a finding in its notebook, then `make export`.
 lint: $(STAMP)

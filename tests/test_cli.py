@@ -139,6 +139,7 @@ def test_help_and_module(work):
     r = run(sys.executable, '-m', 'aidd_train', 'optimise')
     assert r.returncode == 2 and "unknown command 'optimise'" in r.stderr
 
+@pytest.mark.slow
 def test_demo(work):
     """aidd_demo as a user runs it: process → optimize → train exactly the profile's choice → report; run again, it
     reuses the profile (no new probe) and never overwrites the first run."""

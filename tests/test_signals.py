@@ -39,6 +39,7 @@ def data(tmp_path_factory):
     (w/'train.yaml').write_text(TRAIN)
     return w
 
+@pytest.mark.slow
 def test_sigterm_then_resume(data):
     out = data/'hp.json'
     cmd = [BIN/'aidd_optimize', '--data', data/'data', '--stages', 'prototyping', '--device', 'cpu', '--memory-budget', '1GiB',
