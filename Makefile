@@ -34,7 +34,7 @@ demo: $(STAMP)
 	$(BIN)/aidd_demo
 
 # CI time allows the slow cells (about 3 min more), so the README's test command runs them.
-# Two pytest-xdist workers, one torch thread each: both cores busy without oversubscribing them (TEST_JOBS=1: serial).
+# Two pytest-xdist workers, one torch thread each: both cores busy without oversubscribing them (TEST_JOBS=0: one process, no workers).
 # Modules with module-scoped fixtures carry an xdist_group mark (one worker each); pytest 9.2 drops that grouping
 # (pytest-xdist issue 1386), hence pytest<9.2 in settings.ini.
 TEST_JOBS ?= 2
